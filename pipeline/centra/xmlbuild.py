@@ -1,0 +1,110 @@
+"""Request bodies from plain Python data: the one way the pipeline writes Centra XML.
+
+A *payload* is a mapping from element name to value, in document order (dicts keep insertion
+order)::
+
+    {"markets": {"market": [
+        {"id": "Retail-Global", "store": "1", "type": "retail", "description": "Global"},
+    ]}}
+
+Values:
+
+- ``str`` (or ``int``/``Decimal``): the element's text, escaped; ``""`` gives an empty element;
+- ``None``: the element is left out (Centra keeps its value: partial update);
+- a mapping: child elements;
+- a list or tuple: the element repeated once per item (``{"event": ["115", "116"]}`` gives
+  ``<event>115</event><event>116</event>``);
+- :class:`RawXml`: an already serialised, trusted fragment inserted as is (used by the bulk
+  path that builds product XML without intermediate dicts).
+
+Everything is written in Centra's namespace by the default ``xmlns`` on the operation element,
+exactly as the guide's examples do. Strings are built by hand, not through lxml: this is the hot
+path of large imports and plain string building is several times faster (see the benchmarks).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+CENTRA_NS = "http://www.centra.com/webservices/"
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+
+# Characters that XML 1.0 does not allow, even escaped.
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+class RawXml(str):
+    """A trusted, already serialised XML fragment (no escaping is applied)."""
+
+    __slots__ = ()
+
+
+class PayloadError(ValueError):
+    """The payload cannot be written as XML (bad element name, invalid character, bad type)."""
+
+
+def escape_text(text: str) -> str:
+    """Escape ``text`` for an XML element; refuse characters XML 1.0 cannot carry."""
+    bad = _INVALID_XML_CHARS.search(text)
+    if bad:
+        raise PayloadError(
+            f"text contains the control character U+{ord(bad.group()):04X}, which XML cannot carry"
+        )
+    return text.translate(_ESCAPE)
+
+
+def _write(name: str, value: Any, out: list[str]) -> None:
+    if value is None:
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _write(name, item, out)
+        return
+    if not _NAME.match(name):
+        raise PayloadError(f"{name!r} is not a valid element name")
+    if isinstance(value, RawXml):
+        out.append(f"<{name}>{value}</{name}>")
+    elif isinstance(value, str):
+        out.append(f"<{name}>{escape_text(value)}</{name}>" if value else f"<{name}/>")
+    elif isinstance(value, Mapping):
+        if not value:
+            out.append(f"<{name}/>")
+            return
+        out.append(f"<{name}>")
+        for key, child in value.items():
+            _write(key, child, out)
+        out.append(f"</{name}>")
+    elif isinstance(value, bool):
+        raise PayloadError(f"<{name}>: write booleans as the text Centra expects (yes/no, true/false)")
+    elif isinstance(value, (int, Decimal)):
+        out.append(f"<{name}>{value}</{name}>")
+    else:
+        raise PayloadError(f"<{name}>: cannot write a value of type {type(value).__name__}")
+
+
+def fragment(payload: Mapping[str, Any]) -> str:
+    """Serialise a payload (a mapping of elements) without any wrapper."""
+    out: list[str] = []
+    for key, value in payload.items():
+        _write(key, value, out)
+    return "".join(out)
+
+
+def envelope(root: str, login: Mapping[str, str], payload: Mapping[str, Any] | Sequence[Any]) -> str:
+    """The full SOAP 1.1 request document for one operation.
+
+    ``root`` is the operation element (``events_GetRequest`` for events_Get); ``login`` comes
+    first, as in every example of Centra's guide.
+    """
+    body = fragment({"login": login}) + fragment(payload)  # type: ignore[arg-type]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soap:Envelope xmlns:soap="{SOAP_NS}"><soap:Body>'
+        f'<{root} xmlns="{CENTRA_NS}">{body}</{root}>'
+        "</soap:Body></soap:Envelope>"
+    )
