@@ -18,7 +18,7 @@ What the caller should do is marked by the class (and by the ``retriable`` attri
     │   │   ├── ConnectError        never reached Centra: safe to retry
     │   │   ├── OutcomeUnknown      sent, but no answer (read timeout, reset after sending):
     │   │   │                       retry only because every *_Update is an upsert
-    │   │   └── HTTPStatusError     502/503/504 are retriable; other statuses are not
+    │   │   └── HTTPStatusError     500/502/503/504 without a SOAP Fault are retriable
     │   ├── ResponseError           the answer is not a usable SOAP response (malformed,
     │   │                           DOCTYPE, truncated, oversize, HTML, empty): stop the call
     │   ├── SoapFault               a SOAP Fault; faultcode Server is retriable, Client is not
@@ -87,7 +87,12 @@ class ReadError(InputError):
     """The file cannot be read at all (encoding, format, missing sheet...)."""
 
     def __init__(
-        self, message: str, *, file: str | None = None, line: int | None = None, hint: str | None = None
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
     ) -> None:
         self.file = file
         self.line = line
@@ -164,7 +169,7 @@ class HTTPStatusError(TransportError):
     def __init__(self, status: int, message: str, *, operation: str | None = None):
         self.status = status
         super().__init__(message, operation=operation)
-        self.retriable = status in (502, 503, 504)
+        self.retriable = status in (500, 502, 503, 504)
 
 
 class CentraUnreachable(CentraError):

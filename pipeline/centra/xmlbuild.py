@@ -80,7 +80,9 @@ def _write(name: str, value: Any, out: list[str]) -> None:
             _write(key, child, out)
         out.append(f"</{name}>")
     elif isinstance(value, bool):
-        raise PayloadError(f"<{name}>: write booleans as the text Centra expects (yes/no, true/false)")
+        raise PayloadError(
+            f"<{name}>: write booleans as the text Centra expects (yes/no, true/false)"
+        )
     elif isinstance(value, (int, Decimal)):
         out.append(f"<{name}>{value}</{name}>")
     else:
@@ -95,7 +97,9 @@ def fragment(payload: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def envelope(root: str, login: Mapping[str, str], payload: Mapping[str, Any] | Sequence[Any]) -> str:
+def envelope(
+    root: str, login: Mapping[str, str], payload: Mapping[str, Any] | Sequence[Any]
+) -> str:
     """The full SOAP 1.1 request document for one operation.
 
     ``root`` is the operation element (``events_GetRequest`` for events_Get); ``login`` comes

@@ -1,0 +1,268 @@
+"""``pipeline.yaml``: loaded, validated (every problem at once, with its key path), frozen.
+
+Example::
+
+    settings = load_settings(Path("."))          # WORKSPACE/pipeline.yaml + environment
+    settings.centra.url, settings.credentials.username
+
+The environment wins over the file: ``CENTRA_URL`` replaces ``centra.url``,
+``CENTRA_USERNAME``/``CENTRA_PASSWORD`` replace the credentials. The password never sits in
+``pipeline.yaml``: it comes from ``CENTRA_PASSWORD`` or from the file named by
+``centra.credentials_file`` (``KEY=VALUE`` lines, like a ``.env`` file).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.errors import ConfigError
+from pipeline.secrets import Secret
+
+CONFIG_NAME = "pipeline.yaml"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeoutSettings(_Model):
+    connect: float = Field(10.0, gt=0, description="seconds to open a connection")
+    read: float = Field(120.0, gt=0, description="seconds to wait for data once sent")
+
+
+class RetrySettings(_Model):
+    attempts: int = Field(5, ge=1, le=20)
+    backoff: float = Field(0.5, ge=0, description="first backoff in seconds, doubled each time")
+    max_backoff: float = Field(30.0, ge=0)
+
+
+class CentraSettings(_Model):
+    url: str | None = None
+    username: str | None = None
+    credentials_file: str | None = None
+    timeouts: TimeoutSettings = TimeoutSettings()
+    retry: RetrySettings = RetrySettings()
+    max_response_mb: int = Field(64, ge=1, le=4096)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+            raise ValueError(
+                "must not contain a username or password; use CENTRA_USERNAME/PASSWORD"
+            )
+        return value
+
+
+class FolderSettings(_Model):
+    inbox: str = "inbox"
+    outbox: str = "outbox"
+    archive: str = "archive"
+    state: str = "state"
+    mappings: str = "mappings"
+
+
+ENTITIES = (
+    "markets",
+    "warehouses",
+    "sizes",
+    "paymentterms",
+    "shippingterms",
+    "pricealterationdates",
+    "products",
+    "pricelists",
+    "stock",
+    "salesreps",
+    "accounts",
+    "customers",
+    "deliverywindows",
+    "orders",
+    "invoices",
+)
+
+
+class BatchSettings(_Model):
+    default: int = Field(100, ge=1, le=10000, description="objects per request")
+    per_entity: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("per_entity")
+    @classmethod
+    def _entities(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(ENTITIES))
+        if unknown:
+            raise ValueError(f"unknown entities {unknown}; known: {', '.join(ENTITIES)}")
+        bad = [k for k, v in value.items() if not 1 <= v <= 10000]
+        if bad:
+            raise ValueError(f"batch sizes must be between 1 and 10000: {bad}")
+        return value
+
+    def size_for(self, entity: str) -> int:
+        return self.per_entity.get(entity, self.default)
+
+
+class OrderSettings(_Model):
+    poll_interval: float = Field(60.0, gt=0, description="seconds between event pulls (watch)")
+    markets: list[str] = Field(default_factory=list)
+    export_pending_wholesale: bool = False
+    lock_after_export: bool = False
+
+
+class FileSettings(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    centra: CentraSettings = CentraSettings()
+    folders: FolderSettings = FolderSettings()
+    batch: BatchSettings = BatchSettings()
+    orders: OrderSettings = OrderSettings()
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: Secret
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, password=***)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one workspace."""
+
+    workspace: Path
+    config_file: Path | None
+    file: FileSettings
+    url: str
+    credentials: Credentials
+
+    @property
+    def centra(self) -> CentraSettings:
+        return self.file.centra
+
+    def folder(self, name: str) -> Path:
+        return self.workspace / getattr(self.file.folders, name)
+
+
+def load_settings(
+    workspace: Path,
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    need_credentials: bool = True,
+) -> Settings:
+    """Read, validate and freeze the configuration, or raise one ConfigError listing everything."""
+    env = os.environ if env is None else env
+    path = config_file or workspace / CONFIG_NAME
+    raw: Any = {}
+    problems: list[tuple[str, str]] = []
+    if path.exists():
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    elif config_file is not None:
+        raise ConfigError(f"{path}: no such configuration file")
+    centra_raw = raw.get("centra") if isinstance(raw.get("centra"), dict) else {}
+    if "password" in centra_raw:
+        problems.append(
+            (
+                "centra.password",
+                "the password must not be written in pipeline.yaml; set CENTRA_PASSWORD or "
+                "name a credentials_file",
+            )
+        )
+        raw = {**raw, "centra": {k: v for k, v in centra_raw.items() if k != "password"}}
+    try:
+        parsed = FileSettings.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc))
+        parsed = None
+
+    url = env.get("CENTRA_URL") or (parsed.centra.url if parsed else None)
+    if not url and parsed is not None:
+        problems.append(("centra.url", "missing: set centra.url in pipeline.yaml or CENTRA_URL"))
+    username, password = None, None
+    if parsed is not None:
+        username, password = _credentials(workspace, parsed.centra, env, problems)
+    if need_credentials and parsed is not None:
+        if not username:
+            problems.append(("centra.username", "missing: set CENTRA_USERNAME or centra.username"))
+        if not password:
+            problems.append(
+                ("centra.password", "missing: set CENTRA_PASSWORD or centra.credentials_file")
+            )
+    if problems or parsed is None:
+        raise ConfigError(
+            f"{path if path.exists() else 'the configuration'} has {len(problems)} problem(s):",
+            problems=problems,
+        )
+    return Settings(
+        workspace=workspace,
+        config_file=path if path.exists() else None,
+        file=parsed,
+        url=url or "",
+        credentials=Credentials(username or "", Secret(password or "")),
+    )
+
+
+def _credentials(
+    workspace: Path,
+    centra: CentraSettings,
+    env: Mapping[str, str],
+    problems: list[tuple[str, str]],
+) -> tuple[str | None, str | None]:
+    username = centra.username
+    password = None
+    if centra.credentials_file:
+        cred_path = Path(centra.credentials_file).expanduser()
+        if not cred_path.is_absolute():
+            cred_path = workspace / cred_path
+        try:
+            values = _read_env_file(cred_path)
+        except OSError as exc:
+            problems.append(
+                ("centra.credentials_file", f"cannot read {cred_path}: {exc.strerror or exc}")
+            )
+            values = {}
+        username = values.get("CENTRA_USERNAME", username)
+        password = values.get("CENTRA_PASSWORD")
+    username = env.get("CENTRA_USERNAME") or username
+    password = env.get("CENTRA_PASSWORD") or password
+    return username, password
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _pydantic_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for error in exc.errors():
+        path = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting (misspelt?)"
+        elif "input" in error and not isinstance(error["input"], (dict, list)):
+            message = f"{message} (got {error['input']!r})"
+        problems.append((path, message))
+    return problems
