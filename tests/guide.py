@@ -27,7 +27,13 @@ class Example:
 
 def examples() -> list[Example]:
     """Every ```xml block under a ### Request or ### Response(s) heading, in guide order."""
-    text = guide_path().read_text(encoding="utf-8")
+    path = guide_path()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Centra's guide is not at {path}: these tests read it from ../shared/ next to the "
+            "project (or set CENTRA_GUIDE)"
+        )
+    text = path.read_text(encoding="utf-8")
     found: list[Example] = []
     section, kind = "", ""
     counts: dict[tuple[str, str], int] = {}
