@@ -1,0 +1,73 @@
+"""Looking up ids the file does not carry: EAN or full SKU -> product, variation and size.
+
+The batch run passes its own catalogue (built from the journal of what was sent before); the
+``validate`` command passes a :class:`MemoryCatalogue` filled from the product and size files
+of the same call. Anything with these three methods will do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any, NamedTuple, Protocol
+
+
+class SizeRef(NamedTuple):
+    product: str
+    variation: str
+    size: str
+
+
+class Catalogue(Protocol):
+    def by_ean(self, ean: str) -> SizeRef | None:
+        """The size with this EAN, or None when unknown."""
+        ...
+
+    def by_sku(self, sku: str) -> SizeRef | None:
+        """The size whose full SKU (product + variation + size sku) is ``sku``, or None."""
+        ...
+
+    def sizes_of(self, sizetable: str) -> Collection[str] | None:
+        """The size ids of a sizetable, or None when the sizetable is not known."""
+        ...
+
+
+class MemoryCatalogue:
+    """A catalogue kept in memory, learnt from mapped products and sizes objects."""
+
+    def __init__(self) -> None:
+        self.eans: dict[str, SizeRef] = {}
+        self.skus: dict[str, SizeRef] = {}
+        self.sizetables: dict[str, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.eans) + len(self.skus)
+
+    def by_ean(self, ean: str) -> SizeRef | None:
+        return self.eans.get(ean)
+
+    def by_sku(self, sku: str) -> SizeRef | None:
+        return self.skus.get(sku)
+
+    def sizes_of(self, sizetable: str) -> Collection[str] | None:
+        return self.sizetables.get(sizetable)
+
+    def learn(self, objects: Iterable[Any]) -> None:
+        """Add the sizes of ``products`` objects and the sizetables of ``sizes`` objects."""
+        for obj in objects:
+            if obj.entity == "sizes":
+                table = obj.item.get("sizetable", {}).get("id")
+                if table:
+                    self.sizetables.setdefault(table, []).append(obj.item["id"])
+            elif obj.entity == "products":
+                self._learn_product(obj.item)
+
+    def _learn_product(self, product: dict[str, Any]) -> None:
+        pid, psku = product["id"], product.get("sku")
+        for variation in product.get("variations", {}).get("variation", []):
+            vid, vsku = variation["id"], variation.get("sku")
+            for size in variation.get("sizes", {}).get("size", []):
+                ref = SizeRef(pid, vid, size["id"])
+                if size.get("ean"):
+                    self.eans[size["ean"]] = ref
+                if psku and vsku and size.get("sku"):
+                    self.skus[psku + vsku + size["sku"]] = ref

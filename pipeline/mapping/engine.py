@@ -1,0 +1,818 @@
+"""Mapping one file: rows -> grouped Centra objects, with every bad row reported.
+
+Rows that share a key become one object (a product with its variations and sizes; a pricelist
+with its products), in order of first appearance. Every target of a mapping feeds the entity
+it names; two targets of the same entity (stock in two warehouses) fill the same objects.
+
+A row with any problem contributes nothing. The *unit* it belongs to (the object; for
+pricelists one product inside the pricelist) is dropped as a whole, and its other rows are
+reported as not sent, so Centra never gets half a product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ReadError
+from pipeline.mapping.catalogue import Catalogue
+from pipeline.mapping.entities import Child, Entity, Group, Leaf, Level
+from pipeline.mapping.problems import RowProblem
+from pipeline.mapping.rules import Bad, Value
+from pipeline.mapping.schema import CompiledMapping, Target
+from pipeline.readers import Table, column_letter, read_table
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MappedObject:
+    """One collection item of a Centra request, e.g. one ``<product>`` of products_Update.
+
+    ``item`` is the payload of the item element for :mod:`pipeline.centra.xmlbuild`; ``rows``
+    the spreadsheet row numbers that contributed; ``depends_on`` the (entity, key) pairs that
+    must exist in Centra first (a pricelist entry needs its product).
+    """
+
+    entity: str
+    operation: str
+    key: str
+    item: dict[str, Any]
+    rows: tuple[int, ...]
+    depends_on: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class MappedFile:
+    """The result of :func:`map_file`: objects ready to send and the rows that failed."""
+
+    path: Path
+    mapping: CompiledMapping
+    objects: list[MappedObject]
+    problems: list[RowProblem]
+    rows_total: int
+    sheet: str | None = None
+    #: Why nothing of the file may be sent (on_invalid: reject, max_invalid_rows), or None.
+    rejected: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    row_numbers: list[int] = field(default_factory=list)
+
+    def by_entity(self) -> dict[str, list[MappedObject]]:
+        out: dict[str, list[MappedObject]] = {}
+        for obj in self.objects:
+            out.setdefault(obj.entity, []).append(obj)
+        return out
+
+    @property
+    def failed_rows(self) -> set[int]:
+        """Row numbers with a problem of their own (not counting rows skipped with them)."""
+        return {p.row for p in self.problems if p.row is not None and not p.collateral}
+
+
+class _Node:
+    __slots__ = ("children", "fields", "rows")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.children: dict[str, dict[Key, _Node]] | None = None
+        self.rows: list[int] | None = None
+
+
+@dataclass
+class _LevelPlan:
+    level: Level
+    rules: list[tuple[str, list[Value], str | None]]  # (sub path, values per row, column label)
+    key_labels: dict[str, str | None]
+    is_top: bool
+
+    def __post_init__(self) -> None:
+        # A top level needs every key part (sizes: sizetable and size); a child the first one.
+        parts = self.level.key if self.is_top else self.level.key[:1]
+        if len(parts) == 1:
+            only = parts[0]
+            self.key_given: Callable[[dict[str, str]], bool] = lambda f: bool(f.get(only))
+        else:
+            self.key_given = lambda f: all(f.get(k) for k in parts)
+
+
+@dataclass
+class _TargetPlan:
+    target: Target
+    entity: Entity
+    levels: list[_LevelPlan]  # parents before children
+
+    @property
+    def unit_chain(self) -> tuple[str, ...]:
+        return self._unit_chain
+
+    def __post_init__(self) -> None:
+        self._unit_chain = tuple(lv.name for lv in self.entity.chain(self.entity.unit))
+
+
+def map_file(
+    mapping: CompiledMapping,
+    path: Path,
+    *,
+    lookups: Catalogue | None = None,
+    table: Table | None = None,
+) -> MappedFile:
+    """Read ``path`` with ``mapping`` and turn its rows into Centra objects.
+
+    Raises :class:`~pipeline.errors.ReadError` when the file cannot be used at all (encoding,
+    missing column, duplicate header, missing sheet); row problems are returned, not raised::
+
+        mapped = map_file(mapping, Path("inbox/articles.csv"))
+        for obj in mapped.objects: ...        # obj.entity, obj.key, obj.item, obj.rows
+        for problem in mapped.problems: print(problem)
+    """
+    if table is None:
+        table = read_table(path, mapping.read)
+    index = _column_index(table, mapping)
+    return _Mapper(mapping, path, table, index, lookups).run()
+
+
+def _column_index(table: Table, mapping: CompiledMapping) -> dict[str, int]:
+    index: dict[str, int] = {}
+    missing: list[str] = []
+    duplicates: list[str] = []
+    for name in sorted(mapping.columns):
+        found = table.positions(name)
+        if not found:
+            missing.append(name)
+        elif len(found) > 1:
+            letters = " and ".join(column_letter(c) for c in found)
+            duplicates.append(f"{name!r} (columns {letters})")
+        else:
+            index[name] = found[0]
+    if missing:
+        import difflib
+
+        parts = []
+        for name in missing:
+            close = difflib.get_close_matches(name, table.header, n=1)
+            parts.append(f"{name!r}" + (f" (the file has {close[0]!r})" if close else ""))
+        raise ReadError(
+            f"the header row has no column {', '.join(parts)}; it has: "
+            + ", ".join(repr(h) for h in table.header if h),
+            file=table.where,
+            line=table.header_line,
+            hint=f"fix the column names in mapping {mapping.source.name}, or set read.header_row "
+            "if the header is not on the first row",
+        )
+    if duplicates:
+        raise ReadError(
+            f"the header names column {', '.join(duplicates)} more than once, so the mapping "
+            "cannot tell which one to use",
+            file=table.where,
+            line=table.header_line,
+            hint="rename one of the columns in the ERP export",
+        )
+    return index
+
+
+class _Mapper:
+    def __init__(
+        self,
+        mapping: CompiledMapping,
+        path: Path,
+        table: Table,
+        index: dict[str, int],
+        lookups: Catalogue | None,
+    ) -> None:
+        self.mapping = mapping
+        self.path = path
+        self.table = table
+        self.index = index
+        self.lookups = lookups
+        self.problems: list[RowProblem] = []
+        self.failed_rows: set[int] = set()
+        self.failed_units: dict[tuple[str, Key], int] = {}  # unit -> first failed row index
+        self.store: dict[str, dict[Key, _Node]] = {}
+        self.plans: list[_TargetPlan] = []
+        self.seen: set[tuple[int | None, str, str | None]] = set()
+
+    # -- problems ---------------------------------------------------------------------------
+
+    def _problem(
+        self,
+        i: int | None,
+        message: str,
+        column: str | None = None,
+        value: str | None = None,
+        *,
+        hint: str | None = None,
+        entity: str | None = None,
+        key: str | None = None,
+        collateral: bool = False,
+    ) -> None:
+        seen = (i, message, column)
+        if seen in self.seen:  # two targets reading the same cell report it once
+            return
+        self.seen.add(seen)
+        self.problems.append(
+            RowProblem(
+                message,
+                file=self.table.file,
+                sheet=self.table.sheet,
+                row=self.table.row_numbers[i] if i is not None else None,
+                column=column,
+                value=value,
+                hint=hint,
+                entity=entity,
+                key=key,
+                collateral=collateral,
+            )
+        )
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self) -> MappedFile:
+        resolve_missing = self._plan()
+        if resolve_missing:
+            return self._result(rejected=resolve_missing)
+        for i in range(self.table.n_rows):
+            self._row(i)
+        self._drop_failed_units()
+        if "products" in self.store:
+            self._check_products()
+            self._drop_failed_units()
+        objects = self._objects()
+        rejected = self._rejection()
+        return self._result(objects=[] if rejected else objects, rejected=rejected)
+
+    def _result(
+        self, objects: list[MappedObject] | None = None, rejected: str | None = None
+    ) -> MappedFile:
+        self.problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.collateral))
+        return MappedFile(
+            path=self.path,
+            mapping=self.mapping,
+            objects=objects or [],
+            problems=self.problems,
+            rows_total=self.table.n_rows,
+            sheet=self.table.sheet,
+            rejected=rejected,
+            encoding=self.table.encoding,
+            delimiter=self.table.delimiter,
+            row_numbers=self.table.row_numbers,
+        )
+
+    def _plan(self) -> str | None:
+        for target in self.mapping.targets:
+            entity = target.entity
+            by_level: dict[str, list[tuple[str, list[Value], str | None]]] = {}
+            for rule in target.rules:
+                values = rule.evaluate(self.table, self.index)
+                by_level.setdefault(rule.level, []).append((rule.sub, values, rule.label))
+            if target.resolve is not None:
+                message = self._resolve(target, by_level)
+                if message:
+                    return message
+            used: dict[str, None] = {}
+            for name in by_level:
+                for lv in entity.chain(name):
+                    used[lv.name] = None
+            levels = []
+            for name in entity.levels:  # declaration order: parents first
+                if name not in used:
+                    continue
+                level = entity.levels[name]
+                rules = by_level.get(name, [])
+                labels = {sub: label for sub, _, label in rules}
+                levels.append(
+                    _LevelPlan(
+                        level,
+                        rules,
+                        {k: labels.get(k) for k in level.key},
+                        level.parent is None,
+                    )
+                )
+            self.plans.append(_TargetPlan(target, entity, levels))
+            self.store.setdefault(entity.name, {})
+        return None
+
+    def _resolve(
+        self, target: Target, by_level: dict[str, list[tuple[str, list[Value], str | None]]]
+    ) -> str | None:
+        assert target.resolve is not None
+        by = target.resolve.by
+        rule = target.resolve.rule
+        what = "EAN" if by == "ean" else "SKU"
+        if self.lookups is None:
+            self._problem(
+                None,
+                f"{what} codes are turned into product, variation and size ids through the "
+                "catalogue of products sent before, and no catalogue is available here",
+                rule.label,
+                hint="`validate` resolves codes from the article files given in the same call: "
+                "add the article file to the command; `run` uses the catalogue in its journal",
+            )
+            return f"{what} resolution needs the catalogue"
+        codes = rule.evaluate(self.table, self.index)
+        find = self.lookups.by_ean if by == "ean" else self.lookups.by_sku
+        products: list[Value] = []
+        variations: list[Value] = []
+        sizes: list[Value] = []
+        for code in codes:
+            if code is None or isinstance(code, Bad) or code == "":
+                products.append(code if code != "" else None)
+                variations.append(None)
+                sizes.append(None)
+                continue
+            ref = find(code)
+            if ref is None:
+                products.append(
+                    Bad(
+                        f"{what} {code} is not in the catalogue: no product sent so far has it",
+                        rule.label,
+                        code,
+                        hint="send (or validate together) the article file that defines it, or "
+                        "fix the code",
+                    )
+                )
+                variations.append(None)
+                sizes.append(None)
+            else:
+                products.append(ref.product)
+                variations.append(ref.variation)
+                sizes.append(ref.size)
+        label = rule.label
+        by_level.setdefault("product", []).insert(0, ("id", products, label))
+        by_level.setdefault("variation", []).insert(0, ("id", variations, label))
+        by_level.setdefault("size", []).insert(0, ("id", sizes, label))
+        return None
+
+    def _row(self, i: int) -> None:
+        row_has_problem = False
+        ragged = self.table.row_errors.get(i)
+        if ragged is not None:
+            self._problem(i, ragged, hint="check the delimiter and the quoting of this row")
+            row_has_problem = True
+        contributions: list[tuple[_TargetPlan, list[tuple[_LevelPlan, Key, dict[str, str]]]]] = []
+        units: list[tuple[str, Key]] = []
+        for plan in self.plans:
+            present, unit, bad = self._row_levels(plan, i)
+            if unit is not None:
+                units.append(unit)
+            if bad:
+                row_has_problem = True
+            elif present:
+                contributions.append((plan, present))
+        if not row_has_problem:
+            for plan, present in contributions:
+                if not self._merge(plan, present, i):
+                    row_has_problem = True
+        if row_has_problem:
+            self.failed_rows.add(i)
+            for unit in units:
+                self.failed_units.setdefault(unit, i)
+
+    def _row_levels(
+        self, plan: _TargetPlan, i: int
+    ) -> tuple[list[tuple[_LevelPlan, Key, dict[str, str]]], tuple[str, Key] | None, bool]:
+        entity = plan.entity
+        present: list[tuple[_LevelPlan, Key, dict[str, str]]] = []
+        present_names: dict[str, Key] = {}
+        bad = False
+        missing_keys: list[tuple[_LevelPlan, dict[str, str]]] = []
+        for lp in plan.levels:
+            fields: dict[str, str] = {}
+            for sub, values, label in lp.rules:
+                value = values[i]
+                if value is None:
+                    continue
+                if isinstance(value, Bad):
+                    self._problem(
+                        i,
+                        value.message,
+                        value.column or label,
+                        value.value,
+                        hint=value.hint,
+                        entity=entity.name,
+                    )
+                    bad = True
+                    continue
+                fields[sub] = value
+            if not lp.key_given(fields):
+                if fields:
+                    missing_keys.append((lp, fields))
+                continue
+            key = tuple(fields.get(k, "") for k in lp.level.key)
+            parent = lp.level.parent
+            if parent is not None and parent not in present_names:
+                missing_keys.append((lp, fields))
+                continue
+            present_names[lp.level.name] = key
+            present.append((lp, key, fields))
+        if missing_keys and not bad:
+            reported: set[str] = set()
+            for lp, _fields in missing_keys:
+                upper = next(
+                    lv for lv in entity.chain(lp.level.name) if lv.name not in present_names
+                )
+                keys = upper.key if upper.parent is None else upper.key[:1]
+                for k in keys:
+                    path = f"{upper.name}.{k}"
+                    if path in reported:
+                        continue
+                    reported.add(path)
+                    label = next(
+                        (p.key_labels.get(k) for p in plan.levels if p.level.name == upper.name),
+                        None,
+                    )
+                    self._problem(
+                        i,
+                        f"{path} is empty, so the row's values cannot be placed",
+                        label,
+                        hint="fill the id column, or leave the row's other columns empty",
+                        entity=entity.name,
+                    )
+            bad = True
+        unit = None
+        chain_keys: list[str] = []
+        for name in plan.unit_chain:
+            if name not in present_names:
+                break
+            chain_keys.extend(present_names[name])
+        else:
+            unit = (entity.name, tuple(chain_keys))
+        if not present:
+            return [], unit, bad
+        return present, unit, bad
+
+    def _merge(
+        self, plan: _TargetPlan, present: list[tuple[_LevelPlan, Key, dict[str, str]]], i: int
+    ) -> bool:
+        entity = plan.entity
+        nodes: dict[str, _Node] = {}
+        ok = True
+        for lp, key, fields in present:
+            level = lp.level
+            if level.parent is None:
+                container = self.store[entity.name]
+            else:
+                parent = nodes[level.parent]
+                if parent.children is None:
+                    parent.children = {}
+                container = parent.children.setdefault(level.name, {})
+            node = container.get(key)
+            if node is None:
+                node = container[key] = _Node()
+            if level.name == entity.unit:
+                if node.rows is None:
+                    node.rows = [i]
+                elif node.rows[-1] != i:
+                    node.rows.append(i)
+            for sub, value in fields.items():
+                old = node.fields.get(sub)
+                if old is None:
+                    node.fields[sub] = value
+                elif old != value:
+                    ok = False
+                    top_key = "/".join(present[0][1])
+                    origin = self._origin_row(entity, present[0][1], level.name, sub, old)
+                    where = (
+                        f"row {self.table.row_numbers[origin]}"
+                        if origin is not None
+                        else "an earlier row"
+                    )
+                    label = next((lb for s, _, lb in lp.rules if s == sub), None)
+                    self._problem(
+                        i,
+                        f"conflicts with {old!r} given for {level.name}.{sub} of {entity.name} "
+                        f"{top_key!r} in {where}",
+                        label,
+                        value,
+                        hint="rows of the same object must agree; correct one of the two rows",
+                        entity=entity.name,
+                        key=top_key,
+                    )
+            nodes[level.name] = node
+        return ok
+
+    def _unit_rows(self, entity: Entity, top: Key) -> list[int]:
+        node = self.store.get(entity.name, {}).get(top)
+        if node is None:
+            return []
+        if entity.unit == entity.root:
+            return node.rows or []
+        rows: list[int] = []
+        for units in (node.children or {}).values():
+            for unit in units.values():
+                rows.extend(unit.rows or [])
+        return sorted(set(rows))
+
+    def _origin_row(self, entity: Entity, top: Key, level: str, sub: str, value: str) -> int | None:
+        for j in self._unit_rows(entity, top):
+            for plan in self.plans:
+                if plan.entity is not entity:
+                    continue
+                for lp in plan.levels:
+                    if lp.level.name != level:
+                        continue
+                    for s, values, _ in lp.rules:
+                        if s == sub and values[j] == value:
+                            return j
+        return None
+
+    # -- after the rows ---------------------------------------------------------------------
+
+    def _drop_failed_units(self) -> None:
+        reported: set[int] = {p_row for p_row in self.failed_rows}
+        for (entity_name, key), first_bad in list(self.failed_units.items()):
+            entity = next(p.entity for p in self.plans if p.entity.name == entity_name)
+            node, container, container_key = self._find_unit(entity, key)
+            if node is None or container is None:
+                continue
+            del container[container_key]
+            label = "/".join(key)
+            for j in node.rows or []:
+                if j in reported:
+                    continue
+                reported.add(j)
+                self._problem(
+                    j,
+                    f"not sent: {entity_name} {label!r} also has row "
+                    f"{self.table.row_numbers[first_bad]}, which has a problem",
+                    entity=entity_name,
+                    key=label,
+                    collateral=True,
+                )
+            if entity.unit != entity.root:
+                top = key[: len(entity.top.key)]
+                parent = self.store[entity_name].get(top)
+                if parent is not None and not any((parent.children or {}).values()):
+                    del self.store[entity_name][top]
+        self.failed_units.clear()
+
+    def _find_unit(
+        self, entity: Entity, key: Key
+    ) -> tuple[_Node | None, dict[Key, _Node] | None, Key]:
+        chain = entity.chain(entity.unit)
+        container: dict[Key, _Node] | None = self.store.get(entity.name)
+        node: _Node | None = None
+        pos = 0
+        part: Key = ()
+        for depth, level in enumerate(chain):
+            width = len(level.key)
+            part = key[pos : pos + width]
+            pos += width
+            if container is None:
+                return None, None, part
+            node = container.get(part)
+            if node is None:
+                return None, None, part
+            if depth < len(chain) - 1:
+                container = (node.children or {}).get(chain[depth + 1].name)
+        return node, container, part
+
+    def _check_products(self) -> None:
+        entity = next(p.entity for p in self.plans if p.entity.name == "products")
+        owners: dict[str, str] = {}
+        for (pid,), product in self.store["products"].items():
+            names: dict[str, str] = {}
+            for (vid,), variation in ((product.children or {}).get("variation") or {}).items():
+                row = self._origin_row(entity, (pid,), "variation", "id", vid)
+                owner = owners.setdefault(vid, pid)
+                if owner != pid:
+                    self._flag(
+                        entity,
+                        (pid,),
+                        row,
+                        f"variation id {vid!r} is already used by product {owner!r}: variation "
+                        "ids must be unique across all products",
+                        "variation",
+                        "id",
+                        vid,
+                    )
+                name = variation.fields.get("description")
+                if name:
+                    first = names.setdefault(name, vid)
+                    if first != vid:
+                        self._flag(
+                            entity,
+                            (pid,),
+                            self._origin_row(entity, (pid,), "variation", "description", name),
+                            f"variation {vid!r} has the same name {name!r} as variation {first!r}: "
+                            "variant names must be unique within a product",
+                            "variation",
+                            "description",
+                            name,
+                        )
+                self._check_sizetable(entity, pid, vid, variation)
+
+    def _check_sizetable(self, entity: Entity, pid: str, vid: str, variation: _Node) -> None:
+        table_id = variation.fields.get("sizetable.id")
+        if not table_id or self.lookups is None:
+            return
+        known = self.lookups.sizes_of(table_id)
+        if known is None:
+            return
+        for (sid,) in (variation.children or {}).get("size") or {}:
+            if sid not in known:
+                row = self._origin_row(entity, (pid,), "size", "id", sid)
+                self._flag(
+                    entity,
+                    (pid,),
+                    row,
+                    f"size {sid!r} is not in sizetable {table_id!r} (it has "
+                    f"{', '.join(known)}); sizetables cannot change once created",
+                    "size",
+                    "id",
+                    sid,
+                )
+
+    def _flag(
+        self,
+        entity: Entity,
+        key: Key,
+        row: int | None,
+        message: str,
+        level: str,
+        sub: str,
+        value: str,
+    ) -> None:
+        label = None
+        for plan in self.plans:
+            for lp in plan.levels:
+                if lp.level.name == level:
+                    label = next((lb for s, _, lb in lp.rules if s == sub), label)
+        self._problem(row, message, label, value, entity=entity.name, key="/".join(key))
+        if row is not None:
+            self.failed_rows.add(row)
+        self.failed_units.setdefault((entity.name, key), row if row is not None else 0)
+
+    def _objects(self) -> list[MappedObject]:
+        objects: list[MappedObject] = []
+        row_numbers = self.table.row_numbers
+        for entity_name, nodes in self.store.items():
+            entity = next(p.entity for p in self.plans if p.entity.name == entity_name)
+            build = _builder(entity, [p for p in self.plans if p.entity is entity])
+            deps = DEPENDENCIES.get(entity_name)
+            for key, node in nodes.items():
+                item = build(node)
+                if item is None:
+                    continue
+                rows = tuple(row_numbers[j] for j in self._unit_rows(entity, key))
+                objects.append(
+                    MappedObject(
+                        entity=entity_name,
+                        operation=entity.operation,
+                        key="/".join(key),
+                        item=item,
+                        rows=rows,
+                        depends_on=deps(item) if deps else (),
+                    )
+                )
+        return objects
+
+    def _rejection(self) -> str | None:
+        invalid = len(self.failed_rows)
+        if not invalid:
+            return None
+        m = self.mapping
+        total = self.table.n_rows
+        if m.on_invalid == "reject":
+            return (
+                f"{invalid} of {total} rows have problems and the mapping says on_invalid: reject"
+            )
+        if m.max_invalid_rows is not None and invalid > m.max_invalid_rows:
+            return (
+                f"{invalid} of {total} rows have problems, "
+                f"more than max_invalid_rows ({m.max_invalid_rows})"
+            )
+        if m.max_invalid_percent is not None and invalid * 100 > m.max_invalid_percent * total:
+            return (
+                f"{invalid} of {total} rows ({invalid * 100 / total:.1f}%) have problems, "
+                f"more than max_invalid_rows ({m.max_invalid_percent:g}%)"
+            )
+        return None
+
+
+# -- building payloads ----------------------------------------------------------------------
+
+_Plan = list[tuple[int, str, Any]]
+_LEAF, _GROUP, _CHILD = 0, 1, 2
+
+
+def _builder(
+    entity: Entity, plans: Sequence[_TargetPlan]
+) -> Callable[[_Node], dict[str, Any] | None]:
+    """A function building a node's item dict in Centra's element order (used paths only)."""
+    used: dict[str, set[str]] = {}
+    for plan in plans:
+        for lp in plan.levels:
+            subs = used.setdefault(lp.level.name, set())
+            subs.update(sub for sub, _, _ in lp.rules)
+            subs.update(lp.level.key)
+    builders: dict[str, Callable[[_Node], dict[str, Any] | None]] = {}
+
+    def entries_plan(entries: Iterable[Any], level: Level) -> _Plan:
+        out: _Plan = []
+        for entry in entries:
+            if isinstance(entry, Leaf):
+                if entry.path in used[level.name]:
+                    out.append((_LEAF, entry.name, entry.path))
+            elif isinstance(entry, Group):
+                sub = entries_plan(entry.entries, level)
+                if sub:
+                    out.append((_GROUP, entry.name, sub))
+            elif isinstance(entry, Child) and entry.level in used:
+                level_builder(entry.level)
+                out.append((_CHILD, entity.levels[entry.level].element, entry.level))
+        return out
+
+    def fill(node: _Node, steps: _Plan, out: dict[str, Any], built: set[str]) -> None:
+        for kind, element, arg in steps:
+            if kind == _LEAF:
+                value = node.fields.get(arg)
+                if value is not None:
+                    out[element] = value
+            elif kind == _GROUP:
+                group: dict[str, Any] = {}
+                fill(node, arg, group, built)
+                if group:
+                    out[element] = group
+            else:
+                kids = (node.children or {}).get(arg)
+                if kids:
+                    make = builders[arg]
+                    items = [b for b in map(make, kids.values()) if b is not None]
+                    if items:
+                        out[element] = items
+                        built.add(arg)
+
+    def level_builder(name: str) -> None:
+        level = entity.levels[name]
+        plan = entries_plan(level.entries, level)
+        prune = level.prune_unless
+
+        def build(node: _Node) -> dict[str, Any] | None:
+            out: dict[str, Any] = {}
+            built: set[str] = set()
+            fill(node, plan, out, built)
+            if prune and not any(node.fields.get(p) is not None or p in built for p in prune):
+                return None
+            return out
+
+        builders[name] = build
+
+    level_builder(entity.root)
+    return builders[entity.root]
+
+
+# -- dependencies ---------------------------------------------------------------------------
+
+
+def _items(item: dict[str, Any], *path: str) -> list[dict[str, Any]]:
+    current: Any = item
+    for part in path[:-1]:
+        current = current.get(part, {}) if isinstance(current, dict) else {}
+    found = current.get(path[-1], []) if isinstance(current, dict) else []
+    return found if isinstance(found, list) else [found]
+
+
+def _product_deps(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    deps: dict[tuple[str, str], None] = {}
+    for variation in _items(item, "variations", "variation"):
+        table = variation.get("sizetable", {}).get("id")
+        if table:
+            for size in _items(variation, "sizes", "size"):
+                deps[("sizes", f"{table}/{size['id']}")] = None
+    return tuple(deps)
+
+
+def _stock_deps(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return (("products", item["id"]),)
+
+
+def _pricelist_deps(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(dict.fromkeys(("products", p["id"]) for p in _items(item, "items", "product")))
+
+
+def _account_deps(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    deps: dict[tuple[str, str], None] = {}
+    refs = (("market", "markets"), ("pricelist", "pricelists"), ("salesrep", "salesreps"),
+            ("paymentterms", "paymentterms"), ("shippingterms", "shippingterms"))  # fmt: skip
+    for owner in [item, *_items(item, "buyers", "buyer")]:
+        for element, entity in refs:
+            ref = owner.get(element)
+            if isinstance(ref, dict) and ref.get("id"):
+                deps[(entity, ref["id"])] = None
+    return tuple(deps)
+
+
+def _salesrep_deps(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(("salesreps", s["id"]) for s in _items(item, "mastersalesrep", "salesrep"))
+
+
+DEPENDENCIES: dict[str, Callable[[dict[str, Any]], tuple[tuple[str, str], ...]]] = {
+    "products": _product_deps,
+    "stock": _stock_deps,
+    "pricelists": _pricelist_deps,
+    "accounts": _account_deps,
+    "salesreps": _salesrep_deps,
+}

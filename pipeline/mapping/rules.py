@@ -1,0 +1,256 @@
+"""Field rules compiled into plain functions that turn table columns into field values.
+
+A compiled rule evaluates a whole column at once and returns one entry per data row:
+
+- ``None``: leave the field out (an empty cell: Centra keeps its value);
+- ``""``: write an empty element (an explicit clear);
+- a ``str``: the value;
+- a :class:`Bad`: the cell is wrong; the row fails with this message.
+
+Steps for each cell, in order: source (column, constant, template or clear) -> condition
+(``if_filled``/``if_empty``) -> trim -> ``clear_if`` -> empty: ``default`` or ``required`` ->
+``map`` -> ``type`` -> ``case`` -> ``ascii`` -> ``max_length``. Everything after the empty
+check depends only on the text, so it runs once per distinct value.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pipeline.mapping.types import Converter, ValueProblem
+from pipeline.readers import Table
+
+#: Up to this many distinct values per rule are remembered; beyond, values are converted anew.
+_MEMO_LIMIT = 50_000
+
+
+class Bad:
+    """A wrong cell: what is wrong, the column and the value as read."""
+
+    __slots__ = ("column", "hint", "message", "value")
+
+    def __init__(
+        self, message: str, column: str | None, value: str | None, hint: str | None = None
+    ):
+        self.message = message
+        self.column = column
+        self.value = value
+        self.hint = hint
+
+
+Value = str | Bad | None
+
+
+class Source:
+    """Where a rule's text comes from."""
+
+    kind: str = ""
+    columns: tuple[str, ...] = ()
+    label: str | None = None
+
+    def texts(
+        self, table: Table, index: Mapping[str, int]
+    ) -> tuple[Sequence[str], list[Bad | None] | None]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ColumnSource(Source):
+    column: str
+    kind = "column"
+
+    @property
+    def columns(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.column,)
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return self.column
+
+    def texts(
+        self, table: Table, index: Mapping[str, int]
+    ) -> tuple[Sequence[str], list[Bad | None] | None]:
+        c = index[self.column]
+        return table.columns[c], _cell_errors(table, {c: self.column})
+
+
+@dataclass(frozen=True)
+class ConstantSource(Source):
+    value: str
+    kind = "constant"
+
+    def texts(
+        self, table: Table, index: Mapping[str, int]
+    ) -> tuple[Sequence[str], list[Bad | None] | None]:
+        return [self.value] * table.n_rows, None
+
+
+@dataclass(frozen=True)
+class ClearSource(Source):
+    kind = "clear"
+
+    def texts(
+        self, table: Table, index: Mapping[str, int]
+    ) -> tuple[Sequence[str], list[Bad | None] | None]:
+        return [""] * table.n_rows, None
+
+
+@dataclass(frozen=True)
+class TemplateSource(Source):
+    template: str
+    fields: tuple[str, ...]
+    kind = "template"
+
+    @property
+    def columns(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.fields
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return ", ".join(self.fields)
+
+    def texts(
+        self, table: Table, index: Mapping[str, int]
+    ) -> tuple[Sequence[str], list[Bad | None] | None]:
+        cols = [table.columns[index[name]] for name in self.fields]
+        template, names = self.template, self.fields
+        out: list[str] = []
+        for cells in zip(*cols, strict=True):
+            if any(cells):
+                out.append(template.format_map(dict(zip(names, cells, strict=True))).strip())
+            else:
+                out.append("")
+        return out, _cell_errors(table, {index[n]: n for n in self.fields})
+
+
+def template_fields(template: str) -> list[str]:
+    """The column names a template refers to; ValueError if it is malformed."""
+    names = []
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if not name or name.isdigit():
+            raise ValueError("every {…} must name a column, e.g. {Article}")
+        names.append(name)
+    return names
+
+
+def _cell_errors(table: Table, columns: Mapping[int, str]) -> list[Bad | None] | None:
+    if not table.cell_errors:
+        return None
+    found: list[Bad | None] | None = None
+    for (row, col), message in table.cell_errors.items():
+        if col in columns:
+            if found is None:
+                found = [None] * table.n_rows
+            found[row] = Bad(message, columns[col], None)
+    return found
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled field rule: where the value comes from and what happens to it."""
+
+    path: str
+    level: str
+    sub: str
+    source: Source
+    required: bool = False
+    default: str | None = None
+    clear_if: frozenset[str] = frozenset()
+    trim: bool = True
+    if_filled: str | None = None
+    if_empty: str | None = None
+    convert: Converter | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        extra = tuple(c for c in (self.if_filled, self.if_empty) if c)
+        return self.source.columns + extra
+
+    @property
+    def label(self) -> str | None:
+        return self.source.label
+
+    def evaluate(self, table: Table, index: Mapping[str, int]) -> list[Value]:
+        """One value per data row of ``table`` (``index`` maps column names to positions)."""
+        texts, errors = self.source.texts(table, index)
+        column = self.source.label
+        required, default, clear_if, trim = self.required, self.default, self.clear_if, self.trim
+        convert = self._memoized()
+        cond_filled = table.columns[index[self.if_filled]] if self.if_filled else None
+        cond_empty = table.columns[index[self.if_empty]] if self.if_empty else None
+        out: list[Value] = []
+        append = out.append
+        for i, raw in enumerate(texts):
+            if errors is not None:
+                error = errors[i]
+                if error is not None:
+                    error.value = raw if raw != "?" else None
+                    append(error)
+                    continue
+            if cond_filled is not None and not cond_filled[i].strip():
+                append(None)
+                continue
+            if cond_empty is not None and cond_empty[i].strip():
+                append(None)
+                continue
+            text = raw.strip() if trim else raw
+            if clear_if and text in clear_if:
+                append("")
+                continue
+            if not text:
+                if self.source.kind == "clear":
+                    append("")
+                    continue
+                if default is not None:
+                    text = default
+                elif required:
+                    append(Bad("is empty, but a value is required", column, raw))
+                    continue
+                else:
+                    append(None)
+                    continue
+            append(convert(text) if convert is not None else text)
+        return out
+
+    def _memoized(self) -> Callable[[str], Value] | None:
+        convert = self.convert
+        if convert is None:
+            return None
+        memo: dict[str, Value] = {}
+        column = self.source.label
+
+        def run(text: str) -> Value:
+            hit = memo.get(text)
+            if hit is not None:
+                return hit
+            try:
+                value: Value = convert(text)
+            except ValueProblem as exc:
+                value = Bad(str(exc), column, text)
+            if len(memo) < _MEMO_LIMIT:
+                memo[text] = value
+            return value
+
+        return run
+
+
+def map_values(table: Mapping[str, str], default: str | None, column: str | None) -> Converter:
+    """A value map: the exact text first, then ignoring case; else the default or an error."""
+    folded = {k.casefold(): v for k, v in table.items()}
+    allowed = ", ".join(repr(k) for k in list(table)[:12])
+
+    def convert(text: str) -> str:
+        hit = table.get(text)
+        if hit is None:
+            hit = folded.get(text.casefold())
+        if hit is not None:
+            return hit
+        if default is not None:
+            return default
+        raise ValueProblem(f"is not one of the mapped values ({allowed})")
+
+    return convert

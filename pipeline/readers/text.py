@@ -1,0 +1,198 @@
+"""CSV, TSV and TXT files: encoding and delimiter detection, every cell as text.
+
+pandas' C parser does the splitting (quotes, embedded newlines, CRLF) with every cell read as
+``str`` and no NA detection, so ``NA``, ``NULL`` and ``00123`` survive unchanged. A file with
+more values on a row than its header has columns (ragged rows) is read again with the
+standard library's csv module, which can say which rows are ragged.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.errors import ReadError
+from pipeline.readers.table import ReadOptions, Table, build_table
+
+#: Delimiters tried when none is given, in order of preference on a tie.
+DELIMITERS = (";", ",", "\t", "|")
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode(data: bytes, encoding: str | None, file: str) -> tuple[str, str]:
+    """Decode ``data``; return (text, encoding used).
+
+    Without an explicit encoding: a BOM decides; otherwise UTF-8 if the bytes are valid UTF-8,
+    else cp1252 (Excel's "CSV" on Windows), else latin-1 (which decodes anything).
+    """
+    if encoding is None:
+        for bom, name in _BOMS:
+            if data.startswith(bom):
+                return _decode_strict(data, name, file), name
+        for name in ("utf-8", "cp1252"):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError:
+                continue
+        return data.decode("latin-1"), "latin-1"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ReadError(
+            f"unknown encoding {encoding!r}",
+            file=file,
+            hint="use one of utf-8, utf-8-sig, cp1252, latin-1, utf-16 in read.encoding",
+        ) from None
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    return _decode_strict(data, encoding, file), encoding
+
+
+def _decode_strict(data: bytes, encoding: str, file: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex().upper()
+        other = "cp1252" if "utf" in encoding.lower() else "utf-8"
+        raise ReadError(
+            f"cannot be read as {encoding}: byte 0x{bad} is not valid there",
+            file=file,
+            line=line,
+            hint=f"set `encoding: {other}` under `read:` in the mapping "
+            "(Excel on Windows writes cp1252)",
+        ) from exc
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines most consistently (quotes ignored)."""
+    lines = [ln for ln in text[:65536].splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", (0, 0)
+    for delim in DELIMITERS:
+        counts = [_count_outside_quotes(ln, delim) for ln in lines]
+        first = counts[0]
+        if first == 0:
+            continue
+        consistent = sum(1 for c in counts if c == first)
+        score = (consistent, first)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _count_outside_quotes(line: str, delim: str) -> int:
+    if '"' not in line:
+        return line.count(delim)
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delim and not quoted:
+            count += 1
+    return count
+
+
+def read_text(path: Path, options: ReadOptions) -> Table:
+    """Read a delimited text file into a :class:`Table` of text cells."""
+    file = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"cannot open the file: {exc.strerror}", file=file) from exc
+    text, encoding = decode(data, options.encoding, file)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise ReadError(
+            "the file is empty: there is no header row",
+            file=file,
+            hint="check the ERP export; a file with only a header row is fine, an empty one is not",
+        )
+    skip = options.header_row - 1
+    body = text
+    if skip:
+        body = "".join(io.StringIO(text, newline="").readlines()[skip:])
+    delimiter = options.delimiter or sniff_delimiter(body)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body, newline=""),
+            sep=delimiter,
+            quotechar=options.quotechar,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        return build_table(file, [], first_row_number=options.header_row, options=options)
+    except pd.errors.ParserError:
+        return _read_slow(file, body, delimiter, encoding, options)
+    records_header = [str(v) for v in frame.iloc[0].tolist()] if len(frame) else []
+    header = [h.strip() for h in records_header]
+    width = len(header)
+    while width and not header[width - 1]:
+        width -= 1
+    data_frame = frame.iloc[1 + options.skip_rows :]
+    extra = data_frame.iloc[:, width:]
+    ragged = (extra != "").any(axis=1) if extra.shape[1] else None
+    data_frame = data_frame.iloc[:, :width]
+    filled = (data_frame != "").any(axis=1)
+    data_frame = data_frame[filled]
+    row_errors: dict[int, str] = {}
+    if ragged is not None:
+        ragged = ragged[filled]
+        for i, flag in enumerate(ragged.tolist()):
+            if flag:
+                row_errors[i] = f"the row has more values than the header has columns ({width})"
+    numbers = [options.header_row + int(i) for i in data_frame.index]
+    columns: list[Sequence[str]] = [data_frame[c].tolist() for c in data_frame.columns]
+    if width == 0:
+        raise ReadError(
+            f"the header row (row {options.header_row}) is empty",
+            file=file,
+            line=options.header_row,
+            hint="set read.header_row in the mapping to the row that holds the column names",
+        )
+    return Table(
+        file=file,
+        header=header[:width],
+        columns=columns,
+        row_numbers=numbers,
+        encoding=encoding,
+        delimiter=delimiter,
+        header_line=options.header_row,
+        row_errors=row_errors,
+    )
+
+
+def _read_slow(file: str, body: str, delimiter: str, encoding: str, options: ReadOptions) -> Table:
+    try:
+        records = list(
+            csv.reader(
+                io.StringIO(body, newline=""), delimiter=delimiter, quotechar=options.quotechar
+            )
+        )
+    except csv.Error as exc:
+        raise ReadError(f"cannot be split into columns: {exc}", file=file) from exc
+    return build_table(
+        file,
+        records,
+        first_row_number=options.header_row,
+        options=options,
+        encoding=encoding,
+        delimiter=delimiter,
+    )

@@ -1,0 +1,156 @@
+"""Field rules and types, through real mapping and data files."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mapping.conftest import Mapper, messages
+
+CUSTOMERS = """
+match: "*.csv"
+targets:
+  - entity: customers
+    fields:
+      customer.id: Id
+      customer.{field}: {rule}
+"""
+
+
+def one_field(run_mapping: Mapper, field: str, rule: str, *cells: str) -> list:
+    """Map one column ``V`` through ``rule``; return the values (or the problem texts)."""
+    data = "Id;V\n" + "".join(f"c{i};{cell}\n" for i, cell in enumerate(cells))
+    mapped = run_mapping(CUSTOMERS.replace("{field}", field).replace("{rule}", rule), data)
+    by_key = {o.key: o.item.get(field.split(".")[0]) for o in mapped.objects}
+    problems = {p.row: str(p) for p in mapped.problems}
+    return [problems.get(i + 2, by_key.get(f"c{i}")) for i in range(len(cells))]
+
+
+def test_empty_cell_leaves_the_field_out(run_mapping: Mapper) -> None:
+    assert one_field(run_mapping, "firstname", "V", "Anna", "") == ["Anna", None]
+
+
+def test_clear_if_writes_an_empty_element(run_mapping: Mapper) -> None:
+    values = one_field(run_mapping, "state", '{column: V, clear_if: "-"}', "-", "", "CA")
+    assert values == ["", None, "CA"]
+
+
+def test_required_and_default(run_mapping: Mapper) -> None:
+    assert one_field(run_mapping, "status", "{column: V, default: active}", "", "inactive") == [
+        "active",
+        "inactive",
+    ]
+    (problem,) = one_field(run_mapping, "status", "{column: V, required: true}", "")
+    assert "data.csv, row 2, column 'V': is empty, but a value is required" in problem
+
+
+def test_constant_template_and_value_map(run_mapping: Mapper) -> None:
+    mapped = run_mapping(
+        """
+        match: "*.csv"
+        targets:
+          - entity: customers
+            fields:
+              customer.id: {template: "{Shop}-{No}"}
+              customer.store: {constant: 1}
+              customer.type: {column: Kind, map: {P: private, B: business}, map_default: other}
+              customer.status: {column: State, map: {A: active, I: inactive}}
+        """,
+        "Shop;No;Kind;State\nSE;001;P;A\nDE;002;X;i\nNO;003;B;Q\n",
+    )
+    items = {o.key: o.item for o in mapped.objects}
+    assert items["SE-001"] == {"id": "SE-001", "store": "1", "type": "private", "status": "active"}
+    assert items["DE-002"]["type"] == "other" and items["DE-002"]["status"] == "inactive"
+    (problem,) = messages(mapped)
+    assert (
+        "row 4, column 'State': is not one of the mapped values ('A', 'I') (value 'Q')" in problem
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "cells", "expected"),
+    [
+        ("{column: V, type: integer}", ["007", " 12 ", "3.0"], ["7", "12", "3"]),
+        (
+            "{column: V, type: decimal, decimal: ','}",
+            ["12,50", "1000", "-0,5"],
+            ["12.50", "1000", "-0.5"],
+        ),
+        (
+            "{column: V, type: decimal, decimal: ',', thousands: '.', places: 2}",
+            ["1.299,5"],
+            ["1299.50"],
+        ),
+        ("{column: V, type: yesno}", ["Y", "nej", "TRUE"], ["yes", "no", "yes"]),
+        ("{column: V, type: truefalse}", ["1", "no"], ["true", "false"]),
+        ("{column: V, type: date, date_format: '%d.%m.%Y'}", ["30.11.2020"], ["2020-11-30"]),
+        ("{column: V, type: ean}", ["4006381333931", "40063813"], ["4006381333931", None]),
+        ("{column: V, type: ean, pad_to: 13}", ["123456789012"], ["0123456789012"]),
+        ("{column: V, type: country}", ["NA", "se"], ["NA", "SE"]),
+        (
+            "{column: V, ascii: true}",
+            ["Michael Ständer", "Øster Straße"],
+            ["Michael Stander", "Oster Strasse"],
+        ),
+        ("{column: V, case: upper}", ["abc"], ["ABC"]),
+        ("{column: V, max_length: 3, truncate: true}", ["abcdef"], ["abc"]),
+        ("{column: V, trim: false}", [" 01"], [" 01"]),
+        ("V", ["NULL", "N/A", "None", "1E5"], ["NULL", "N/A", "None", "1E5"]),
+    ],
+)
+def test_types_and_transforms(
+    run_mapping: Mapper, rule: str, cells: list[str], expected: list
+) -> None:
+    values = one_field(run_mapping, "lastname", rule, *cells)
+    # a 8-digit EAN with a wrong check digit gives a problem: compare only the good ones
+    assert [v if v is None or not v.startswith("data.csv") else None for v in values] == expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "cell", "message"),
+    [
+        ("{column: V, type: integer}", "1.5", "is not a whole number"),
+        ("{column: V, type: decimal}", "1,234", "is ambiguous"),
+        ("{column: V, type: decimal, decimal: '.'}", "12,5", 'set `decimal: ","`'),
+        (
+            "{column: V, type: ean}",
+            "1234567890123",
+            "wrong check digit: the last digit should be 8",
+        ),
+        ("{column: V, type: ean}", "1.23456789012E+12", "scientific notation: Excel has rounded"),
+        ("{column: V, type: ean}", "12345", "5 digits"),
+        ("{column: V, type: country}", "XX", "ISO 3166"),
+        ("{column: V, type: date}", "30/11/2020", "is not a date in the format"),
+        ("{column: V, type: yesno}", "maybe", "is not a yes/no value"),
+        ("{column: V, max_length: 5}", "Stockholm", "is 9 characters long; at most 5"),
+    ],
+)
+def test_bad_values_name_file_row_column_and_value(
+    run_mapping: Mapper, rule: str, cell: str, message: str
+) -> None:
+    (problem,) = one_field(run_mapping, "lastname", rule, cell)
+    assert problem.startswith("data.csv, row 2, column 'V': ")
+    assert message in problem
+    assert f"(value {cell!r})" in problem
+
+
+def test_conditions_choose_product_or_variant_price(run_mapping: Mapper) -> None:
+    mapped = run_mapping(
+        """
+        match: "*.csv"
+        targets:
+          - entity: pricelists
+            fields:
+              pricelist.id: {constant: EUR}
+              product.id: Article
+              product.price: {column: Price, if_empty: Variant}
+              variation.id: Variant
+              variation.price: {column: Price, if_filled: Variant}
+        """,
+        "Article;Variant;Price\nT1;T1_R;10\nT1;T1_B;12\nC1;;99\n",
+    )
+    (pricelist,) = mapped.objects
+    assert pricelist.item["items"]["product"] == [
+        {"id": "T1", "variation": [{"id": "T1_R", "price": "10"}, {"id": "T1_B", "price": "12"}]},
+        {"id": "C1", "price": "99"},
+    ]
+    assert pricelist.depends_on == (("products", "T1"), ("products", "C1"))
