@@ -118,11 +118,20 @@ class OrderSettings(_Model):
     lock_after_export: bool = False
 
 
+class InboxSettings(_Model):
+    settle_seconds: float = Field(
+        5.0, ge=0, description="a file must keep its size and mtime this long before it is taken"
+    )
+    done_marker: bool = Field(False, description="take NAME only once NAME.done exists")
+    max_file_mb: int = Field(512, ge=1, description="larger files are refused, never read")
+
+
 class FileSettings(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     centra: CentraSettings = CentraSettings()
     folders: FolderSettings = FolderSettings()
+    inbox: InboxSettings = InboxSettings()
     batch: BatchSettings = BatchSettings()
     orders: OrderSettings = OrderSettings()
 

@@ -31,11 +31,34 @@ class Batch:
         """The request payload after ``login`` for :func:`pipeline.centra.xmlbuild.envelope`."""
         op = OPERATIONS[self.operation]
         assert op.collection is not None and op.item is not None
-        return {op.collection: {op.item: [obj.item for obj in self.objects]}}
+        return {op.collection: {op.item: merge_items(self.objects)}}
 
     def xml(self, login: Mapping[str, str]) -> str:
         """The complete SOAP request document."""
         return envelope(OPERATIONS[self.operation].root, login, self.payload())
+
+
+def merge_items(objects: Sequence[MappedObject]) -> list[dict[str, Any]]:
+    """The collection items of ``objects``, with adjacent units of one pricelist merged.
+
+    The mapping gives one object per pricelist and product (so a refused product costs only
+    its own rows); in a request they become one ``<pricelist>`` holding all their products.
+    """
+    items: list[dict[str, Any]] = []
+    previous: MappedObject | None = None
+    for obj in objects:
+        if (
+            previous is not None
+            and obj.entity == "pricelists"
+            and previous.entity == "pricelists"
+            and obj.item.get("id") == items[-1].get("id")
+        ):
+            merged = items[-1]["items"]["product"] + obj.item.get("items", {}).get("product", [])
+            items[-1] = {**items[-1], "items": {"product": merged}}
+        else:
+            items.append(obj.item)
+        previous = obj
+    return items
 
 
 def split_object(obj: MappedObject, max_children: int) -> list[MappedObject]:

@@ -11,7 +11,7 @@ reported as not sent, so Centra never gets half a product.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -653,21 +653,42 @@ class _Mapper:
             build = _builder(entity, [p for p in self.plans if p.entity is entity])
             deps = DEPENDENCIES.get(entity_name)
             for key, node in nodes.items():
-                item = build(node)
-                if item is None:
-                    continue
-                rows = tuple(row_numbers[j] for j in self._unit_rows(entity, key))
-                objects.append(
-                    MappedObject(
-                        entity=entity_name,
-                        operation=entity.operation,
-                        key="/".join(key),
-                        item=item,
-                        rows=rows,
-                        depends_on=deps(item) if deps else (),
+                for unit_key, unit_node, unit_rows in self._units(entity, key, node):
+                    item = build(unit_node)
+                    if item is None:
+                        continue
+                    objects.append(
+                        MappedObject(
+                            entity=entity_name,
+                            operation=entity.operation,
+                            key="/".join(unit_key),
+                            item=item,
+                            rows=tuple(row_numbers[j] for j in unit_rows),
+                            depends_on=deps(item) if deps else (),
+                        )
                     )
-                )
         return objects
+
+    def _units(
+        self, entity: Entity, key: Key, node: _Node
+    ) -> Iterator[tuple[Key, _Node, list[int]]]:
+        """The units of an object: the object itself, or (pricelists) one per product.
+
+        A pricelist unit is the pricelist's header with one product, keyed
+        ``pricelist/product``, so that a product Centra refuses (or that failed earlier in the
+        run) costs only its own price rows; the sender merges units of one pricelist back into
+        one ``<pricelist>`` per request.
+        """
+        if entity.unit == entity.root or not node.children:
+            yield key, node, self._unit_rows(entity, key)
+            return
+        for level, units in node.children.items():
+            for unit_key, unit_node in units.items():
+                single = _Node()
+                single.fields = node.fields
+                single.rows = unit_node.rows
+                single.children = {level: {unit_key: unit_node}}
+                yield (*key, *unit_key), single, sorted(set(unit_node.rows or []))
 
     def _rejection(self) -> str | None:
         invalid = len(self.failed_rows)

@@ -179,8 +179,13 @@ def validate_files(
         report.rows_total = mapped.rows_total
         report.problems.extend(mapped.problems)
         report.rejected = mapped.rejected
+        # Count Centra objects as a person sees them: a pricelist once, not once per product.
+        seen: set[tuple[str, str]] = set()
         for obj in mapped.objects:
-            report.objects[obj.entity] = report.objects.get(obj.entity, 0) + 1
+            name = obj.item.get("id", obj.key) if obj.entity == "pricelists" else obj.key
+            if (obj.entity, name) not in seen:
+                seen.add((obj.entity, name))
+                report.objects[obj.entity] = report.objects.get(obj.entity, 0) + 1
         catalogue.learn(mapped.objects)
         if xml_out is not None and mapped.objects:
             xml_out.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,11 @@ CREATE TABLE IF NOT EXISTS catalogue (
 );
 CREATE INDEX IF NOT EXISTS catalogue_ean ON catalogue (ean);
 CREATE INDEX IF NOT EXISTS catalogue_sku ON catalogue (sku);
+CREATE TABLE IF NOT EXISTS sizetables (
+    sizetable TEXT NOT NULL,
+    size TEXT NOT NULL,
+    PRIMARY KEY (sizetable, size)
+);
 CREATE TABLE IF NOT EXISTS pulls (
     id INTEGER PRIMARY KEY,
     run_id INTEGER,
@@ -226,6 +231,14 @@ class Journal:
             )
         return int(cur.lastrowid or 0)
 
+    def plan_archive(self, file_id: int, archive_path: str, report_path: str) -> None:
+        """Record where a claimed file is about to be archived (so a crash mid-move resumes)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE files SET archive_path = ?, report_path = ? WHERE id = ?",
+                (archive_path, report_path, file_id),
+            )
+
     def unfinished_files(self) -> list[FileRecord]:
         rows = self.db.execute(
             f"SELECT {self._FILE_COLUMNS} FROM files WHERE status = 'claimed' ORDER BY id"
@@ -337,6 +350,17 @@ class Journal:
                 "ean = coalesce(excluded.ean, ean), sku = coalesce(excluded.sku, sku)",
                 rows,
             )
+
+    def index_sizetables(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Remember (sizetable, size) pairs Centra accepted."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO sizetables (sizetable, size) VALUES (?, ?)", rows)
+
+    def sizes_of(self, sizetable: str) -> list[str] | None:
+        rows = self.db.execute(
+            "SELECT size FROM sizetables WHERE sizetable = ? ORDER BY rowid", (sizetable,)
+        ).fetchall()
+        return [r[0] for r in rows] or None
 
     def lookup_ean(self, ean: str) -> tuple[str, str, str] | None:
         row = self.db.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.mapping.batches import merge_items
 from tests.mapping.conftest import Mapper, messages
 
 CUSTOMERS = """
@@ -148,9 +149,12 @@ def test_conditions_choose_product_or_variant_price(run_mapping: Mapper) -> None
         """,
         "Article;Variant;Price\nT1;T1_R;10\nT1;T1_B;12\nC1;;99\n",
     )
-    (pricelist,) = mapped.objects
-    assert pricelist.item["items"]["product"] == [
+    # One object per pricelist unit (pricelist + product); a request merges them again.
+    assert [o.key for o in mapped.objects] == ["EUR/T1", "EUR/C1"]
+    assert [o.rows for o in mapped.objects] == [(2, 3), (4,)]
+    (pricelist,) = merge_items(mapped.objects)
+    assert pricelist["items"]["product"] == [
         {"id": "T1", "variation": [{"id": "T1_R", "price": "10"}, {"id": "T1_B", "price": "12"}]},
         {"id": "C1", "price": "99"},
     ]
-    assert pricelist.depends_on == (("products", "T1"), ("products", "C1"))
+    assert [o.depends_on for o in mapped.objects] == [(("products", "T1"),), (("products", "C1"),)]

@@ -1,0 +1,68 @@
+"""The catalogue the mappings use to resolve EANs and SKUs: this run's files, then the journal."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from pipeline.mapping.catalogue import MemoryCatalogue, SizeRef
+from pipeline.state.journal import Journal
+
+
+class RunCatalogue:
+    """What this run maps (learnt as files are mapped), falling back to what was sent before."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.memory = MemoryCatalogue()
+
+    def learn(self, objects: Iterable[Any]) -> None:
+        self.memory.learn(objects)
+
+    def by_ean(self, ean: str) -> SizeRef | None:
+        found = self.memory.by_ean(ean) or self.journal.lookup_ean(ean)
+        return None if found is None else SizeRef(*found)
+
+    def by_sku(self, sku: str) -> SizeRef | None:
+        found = self.memory.by_sku(sku) or self.journal.lookup_sku(sku)
+        return None if found is None else SizeRef(*found)
+
+    def sizes_of(self, sizetable: str) -> Collection[str] | None:
+        return self.memory.sizes_of(sizetable) or self.journal.sizes_of(sizetable)
+
+
+def remember_sent(journal: Journal, objects: Iterable[Any]) -> None:
+    """Index the sizes and sizetables Centra accepted, for later EAN/SKU lookups."""
+    sizes: list[tuple[str | None, str | None, str, str, str]] = []
+    tables: list[tuple[str, str]] = []
+    for obj in objects:
+        if obj.entity == "sizes":
+            table = obj.item.get("sizetable", {}).get("id")
+            if table:
+                tables.append((table, obj.item["id"]))
+        elif obj.entity == "products":
+            product = obj.item
+            for variation in _items(product.get("variations"), "variation"):
+                for size in _items(variation.get("sizes"), "size"):
+                    parts = (product.get("sku"), variation.get("sku"), size.get("sku"))
+                    full_sku = "".join(parts) if all(parts) else None  # type: ignore[arg-type]
+                    sizes.append(
+                        (
+                            size.get("ean") or None,
+                            full_sku,
+                            product["id"],
+                            variation["id"],
+                            size["id"],
+                        )
+                    )
+    if sizes:
+        journal.index_catalogue(sizes)
+    if tables:
+        journal.index_sizetables(tables)
+
+
+def _items(holder: Any, name: str) -> list[dict[str, Any]]:
+    if not isinstance(holder, dict):
+        return []
+    value = holder.get(name, [])
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,110 @@
+"""The per-row result report (``<file>.result.csv``) and where files are archived.
+
+One line per input row and target: the row number as a spreadsheet shows it, the target
+entity and key, and ``sent``, ``skipped`` or ``failed`` with the message (the validation error,
+or Centra's errors and notices).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.batch.sender import FAILED, SENT, SKIPPED, Outcome
+from pipeline.state.atomic import write_atomic
+
+REPORT_COLUMNS = ("row", "target", "key", "status", "message")
+#: For workbooks, whose row numbers are per sheet.
+SHEET_COLUMNS = ("sheet", *REPORT_COLUMNS)
+_RANK = {SENT: 0, SKIPPED: 1, FAILED: 2}
+
+
+@dataclass(frozen=True)
+class RowResult:
+    row: int | None
+    target: str
+    key: str
+    status: str
+    message: str
+    sheet: str | None = None
+
+
+def row_results(
+    entities: Sequence[str],
+    objects: Iterable[tuple[str, str, Sequence[int], Outcome]],
+    problems: Iterable[tuple[int | None, str | None, str | None, str, bool]],
+    row_numbers: Sequence[int],
+    *,
+    sheet: str | None = None,
+) -> list[RowResult]:
+    """Combine object outcomes and row problems into one result per (row, target).
+
+    ``objects`` yields (entity, key, rows, outcome); ``problems`` yields (row, entity, key,
+    message, collateral). A row that fed several objects of one target takes the worst outcome.
+    """
+    by_row: dict[tuple[int | None, str], RowResult] = {}
+
+    def put(result: RowResult) -> None:
+        slot = (result.row, result.target)
+        old = by_row.get(slot)
+        if old is None or _RANK[result.status] > _RANK[old.status]:
+            by_row[slot] = result
+        elif (
+            _RANK[result.status] == _RANK[old.status]
+            and result.message
+            and result.message not in old.message
+        ):
+            joined = "; ".join(m for m in (old.message, result.message) if m)
+            by_row[slot] = RowResult(old.row, old.target, old.key, old.status, joined, sheet)
+
+    for entity, key, rows, outcome in objects:
+        for row in rows:
+            put(RowResult(row, entity, key, outcome.status, outcome.message, sheet))
+    for p_row, p_entity, p_key, message, collateral in problems:
+        targets = [p_entity] if p_entity else list(entities)
+        for target in targets:
+            status = SKIPPED if collateral else FAILED
+            put(RowResult(p_row, target, p_key or "", status, message, sheet))
+    touched = {row for row, _ in by_row}
+    for row in row_numbers:
+        if row not in touched:
+            message = "nothing to send: the mapped cells of this row are empty"
+            by_row[(row, entities[0])] = RowResult(row, entities[0], "", SKIPPED, message, sheet)
+    order = {entity: i for i, entity in enumerate(entities)}
+    return sorted(
+        by_row.values(),
+        key=lambda r: (r.row if r.row is not None else -1, order.get(r.target, len(order))),
+    )
+
+
+def count(results: Iterable[RowResult]) -> tuple[int, int, int]:
+    """(sent, skipped, failed) counted by input row: a row counts once, by its worst target."""
+    worst: dict[tuple[str | None, int | None], str] = {}
+    for r in results:
+        slot = (r.sheet, r.row)
+        if slot not in worst or _RANK[r.status] > _RANK[worst[slot]]:
+            worst[slot] = r.status
+    values = list(worst.values())
+    return values.count(SENT), values.count(SKIPPED), values.count(FAILED)
+
+
+def write_report(path: Path, results: Sequence[RowResult], *, overwrite: bool = False) -> None:
+    """Write the report atomically; workbooks get a leading ``sheet`` column."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    sheets = any(r.sheet for r in results)
+    writer.writerow(SHEET_COLUMNS if sheets else REPORT_COLUMNS)
+    for r in results:
+        line = ("" if r.row is None else r.row, r.target, r.key, r.status, r.message)
+        writer.writerow((r.sheet or "", *line) if sheets else line)
+    write_atomic(path, buffer.getvalue().encode("utf-8"), overwrite=overwrite)
+
+
+def write_error_note(
+    path: Path, file_name: str, reason: str, what_to_do: str, *, overwrite: bool = False
+) -> None:
+    text = f"{file_name} could not be processed.\n\nWhy: {reason}\n\nWhat to do: {what_to_do}\n"
+    write_atomic(path, text.encode("utf-8"), overwrite=overwrite)

@@ -1,0 +1,78 @@
+"""What ``centra-pipeline status`` shows: last runs, waiting and failed files, last pull."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.state.inbox import is_ignored
+from pipeline.state.journal import Journal
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def workspace_status(settings: Settings) -> dict[str, Any]:
+    lines: list[str] = []
+    journal_path = settings.folder("state") / "journal.sqlite"
+    inbox = settings.folder("inbox")
+    waiting = (
+        sorted(p.name for p in inbox.iterdir() if p.is_file() and not is_ignored(p.name))
+        if inbox.exists()
+        else []
+    )
+    report: dict[str, Any] = {"runs": [], "waiting": waiting, "files": [], "pull": None}
+    if not journal_path.exists():
+        lines.append("no runs yet")
+    else:
+        with Journal.open(journal_path) as journal:
+            report["runs"] = journal.last_runs(5)
+            report["files"] = journal.recent_files(20)
+            row = journal.db.execute(
+                "SELECT started, finished, fetched, exported, acknowledged, files FROM pulls "
+                "ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if row:
+                report["pull"] = dict(
+                    zip(
+                        ("started", "finished", "fetched", "exported", "acknowledged", "files"),
+                        row,
+                        strict=True,
+                    )
+                )
+            report["events_exported"] = journal.db.execute(
+                "SELECT count(*) FROM events WHERE outcome = 'exported'"
+            ).fetchone()[0]
+        lines.append("last runs:")
+        for r in report["runs"]:
+            lines.append(
+                f"  #{r['id']} {r['command']:<5} {_when(r['started'])}  exit {r['exit_code']}"
+            )
+        failed = [f for f in report["files"] if f["status"] == "failed" or f["rows_failed"]]
+        lines.append(f"recent files: {len(report['files'])}, with failures: {len(failed)}")
+        for f in failed:
+            lines.append(
+                f"  {f['name']}: {f['status']}, {f['rows_failed']} row(s) failed; "
+                f"{f['message'] or ''} report: {f['report_path']}"
+            )
+        pull = report["pull"]
+        lines.append(
+            f"last pull: {_when(pull['started'])}, {pull['exported']} exported, "
+            f"{pull['acknowledged']} acknowledged"
+            if pull
+            else "last pull: never"
+        )
+        lines.append(f"events exported in total: {report['events_exported']}")
+    lines.append(
+        f"waiting in the inbox: {len(waiting)}" + (": " + ", ".join(waiting) if waiting else "")
+    )
+    report["lines"] = lines
+    report["generated"] = time.time()
+    json.dumps(report, default=str)
+    return report

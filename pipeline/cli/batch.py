@@ -1,0 +1,137 @@
+"""``centra-pipeline run``, ``push`` and ``status``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.batch.run import RunSummary, run_batch
+from pipeline.batch.status import workspace_status
+from pipeline.centra.client import client_from_settings
+from pipeline.cli import Context, cli, fail, pass_ctx
+from pipeline.config import Settings, load_settings
+from pipeline.errors import PipelineError
+from pipeline.state.journal import Journal
+from pipeline.state.lock import WorkspaceLock
+
+
+def _pull_step(
+    settings: Settings, client: Any, journal: Journal
+) -> Callable[[], dict[str, Any]] | None:
+    """The Centra -> outbox step of ``run``, when the outbox module is installed."""
+    try:
+        from pipeline.outbox.pull import pull_events
+    except ImportError:  # pragma: no cover - the [events-out] issue adds it
+        return None
+
+    def pull() -> dict[str, Any]:
+        return pull_events(settings, client, journal).to_json()
+
+    return pull
+
+
+def _execute(ctx: Context, command: str, push: Path | None = None, force: bool = False) -> None:
+    try:
+        settings = load_settings(ctx.workspace, ctx.config)
+        with ExitStack() as stack:
+            stack.enter_context(WorkspaceLock(settings.folder("state"), command))
+            journal = stack.enter_context(Journal.open(settings.folder("state") / "journal.sqlite"))
+            client = stack.enter_context(client_from_settings(settings))
+            pull = None if push is not None else _pull_step(settings, client, journal)
+            summary = run_batch(settings, client, journal, pull=pull, push=push, force=force)
+    except PipelineError as exc:
+        if ctx.json:
+            click.echo(json.dumps({"exit_code": exc.exit_code, "error": str(exc), "files": []}))
+        fail(exc)
+        return
+    _print(ctx, summary)
+    sys.exit(summary.exit_code)
+
+
+def _print(ctx: Context, summary: RunSummary) -> None:
+    if ctx.json:
+        payload = {
+            "exit_code": summary.exit_code,
+            "files": [f.to_json() for f in summary.files],
+            "events": summary.events,
+            "requests": summary.requests,
+            "seconds": round(summary.seconds, 3),
+        }
+        if summary.stopped is not None:
+            payload["error"] = str(summary.stopped)
+        click.echo(json.dumps(payload))
+        return
+    if summary.events:
+        e = summary.events
+        click.echo(
+            f"events: {e.get('fetched', 0)} fetched, {e.get('exported', 0)} exported, "
+            f"{e.get('acknowledged', 0)} acknowledged"
+        )
+    if not summary.files:
+        click.echo("nothing to do: no ready files in the inbox")
+    width = max((len(f.name) for f in summary.files), default=4)
+    for f in summary.files:
+        counts = f"sent {f.sent:>6}  skipped {f.skipped:>6}  failed {f.failed:>6}"
+        line = (
+            f"{f.name:<{width}}  {f.status:<9}  {counts if f.status in ('done', 'failed') else ''}"
+        )
+        click.echo(line.rstrip())
+        if f.report:
+            click.echo(f"{'':<{width}}  report: {f.report}")
+        if f.message:
+            click.echo(f"{'':<{width}}  {f.message}")
+    click.echo(
+        f"{summary.requests} request(s) in {summary.seconds:.1f} s; exit code {summary.exit_code}"
+    )
+    if summary.stopped is not None:
+        click.echo(f"Error: {summary.stopped}", err=True)
+
+
+@cli.command()
+@pass_ctx
+def run(ctx: Context) -> None:
+    """One batch: pull events to the outbox, then import every ready inbox file.
+
+    Files are sent in dependency order (markets, warehouses, sizes, terms -> products ->
+    prices, stock -> accounts, customers -> order updates -> invoices), archived under
+    archive/YYYY-MM-DD/ with a per-row NAME.result.csv, or under archive/failed/ when they
+    cannot be processed at all. Exit 0 done, 1 some file or row failed, 2 configuration,
+    3 Centra unreachable or login refused, 4 another run holds the lock.
+    """
+    _execute(ctx, "run")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Send it even if the same content was imported before.")
+@pass_ctx
+def push(ctx: Context, file: Path, force: bool) -> None:
+    """Import one FILE now, wherever it lies (e.g. from archive/failed/).
+
+    A copy of FILE is imported and archived; the original stays where it is. Exit codes as
+    for run.
+    """
+    _execute(ctx, "push", push=file, force=force)
+
+
+@cli.command()
+@pass_ctx
+def status(ctx: Context) -> None:
+    """Last runs, files waiting or failed and why, last pull, events exported."""
+    try:
+        settings = load_settings(ctx.workspace, ctx.config, need_credentials=False)
+        report = workspace_status(settings)
+    except PipelineError as exc:
+        fail(exc)
+        return
+    if ctx.json:
+        click.echo(json.dumps(report, default=str))
+        return
+    for line in report["lines"]:
+        click.echo(line)

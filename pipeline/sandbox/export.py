@@ -1,0 +1,131 @@
+"""The sandbox's state of one entity, written as the ``*_Update`` request that would create it.
+
+The envelope has the guide's shape (``soap:`` prefix, default ``xmlns`` on the operation
+element) with ``<login>`` and the password shown as ``***``, so the output can be compared with
+the guide's examples (and is never a credential leak).
+"""
+
+from __future__ import annotations
+
+from pipeline.sandbox.catalog import sizetable_sizes
+from pipeline.sandbox.orders import order_pairs
+from pipeline.sandbox.soap import Pairs, request_envelope
+from pipeline.sandbox.store import Store, load_pairs
+
+#: entity: (operation, collection element, item element, document type or None for special)
+ENTITIES: dict[str, tuple[str, str, str, str | None]] = {
+    "markets": ("markets_Update", "markets", "market", "market"),
+    "warehouses": ("warehouses_Update", "warehouses", "warehouse", "warehouse"),
+    "sizes": ("sizes_Update", "sizes", "size", None),
+    "products": ("products_Update", "products", "product", None),
+    "stock": ("products_Update", "products", "product", None),
+    "pricelists": ("pricelists_Update", "pricelists", "pricelist", "pricelist"),
+    "pricealterationdates": (
+        "pricealterationdates_Update",
+        "pricealterationdates",
+        "pricealterationdate",
+        "pricealterationdate",
+    ),
+    "paymentterms": ("paymentterms_Update", "paymentterms", "paymentterms", "paymentterms"),
+    "shippingterms": ("shippingterms_Update", "shippingterms", "shippingterms", "shippingterms"),
+    "accounts": ("accounts_Update", "accounts", "account", "account"),
+    "customers": ("customers_Update", "customers", "customer", "customer"),
+    "salesreps": ("salesreps_Update", "salesreps", "salesrep", "salesrep"),
+    "deliverywindows": (
+        "deliverywindows_Update",
+        "deliverywindows",
+        "deliverywindow",
+        "deliverywindow",
+    ),
+    "orders": ("orders_Update", "orders", "order", None),
+    "invoices": ("invoices_Update", "invoices", "invoice", "invoice"),
+}
+
+
+def export(store: Store, entity: str, username: str) -> str:
+    if entity not in ENTITIES:
+        raise ValueError(f"unknown entity {entity!r}: use one of {', '.join(sorted(ENTITIES))}")
+    operation, collection, item, doc_type = ENTITIES[entity]
+    with store.lock:
+        if doc_type is not None:
+            items: Pairs = [(item, [("id", id_), *doc]) for id_, doc in store.docs(doc_type)]
+        elif entity == "sizes":
+            items = _sizes(store)
+        elif entity in ("products", "stock"):
+            items = _products(store, stock_only=entity == "stock")
+        else:
+            items = [("order", order_pairs(order)) for order in store.orders()]
+    return request_envelope(operation, username, [(collection, items)])
+
+
+def _sizes(store: Store) -> Pairs:
+    out: Pairs = []
+    tables = store.db.execute("SELECT id, data FROM sizetables ORDER BY rowid").fetchall()
+    for tid, tdata in tables:
+        table: Pairs = [("id", tid), *load_pairs(tdata)]
+        for sid, sdata in store.db.execute(
+            "SELECT id, data FROM sizes WHERE sizetable=? ORDER BY rowid", (tid,)
+        ).fetchall():
+            out.append(("size", [("id", sid), *load_pairs(sdata), ("sizetable", table)]))
+    return out
+
+
+def _products(store: Store, stock_only: bool) -> Pairs:
+    db = store.db
+    out: Pairs = []
+    warehouse_order = {
+        r[0]: r[1] for r in db.execute("SELECT id, rowid FROM objects WHERE type='warehouse'")
+    }
+    for pid, pdata in db.execute("SELECT id, data FROM products ORDER BY rowid").fetchall():
+        variations: Pairs = []
+        for vid, table, vdata in db.execute(
+            "SELECT id, sizetable, data FROM variations WHERE product=? ORDER BY rowid", (pid,)
+        ).fetchall():
+            items = {
+                r[0]: r[1:]
+                for r in db.execute(
+                    "SELECT size, sku, ean, preorder, comment FROM items WHERE variation=?", (vid,)
+                )
+            }
+            stock: dict[str, list[tuple[str, int]]] = {}
+            for sid, wid, qty in db.execute(
+                "SELECT size, warehouse, qty FROM stock WHERE variation=?", (vid,)
+            ):
+                stock.setdefault(sid, []).append((wid, qty))
+            sizes: Pairs = []
+            for sid, _ in sizetable_sizes(store, table):
+                if sid not in items:
+                    continue
+                size: Pairs = [("id", sid)]
+                if not stock_only:
+                    for name, value in zip(
+                        ("sku", "ean", "preorder", "comment"), items[sid], strict=True
+                    ):
+                        if value is not None:
+                            size.append((name, value))
+                rows = sorted(
+                    stock.get(sid, []), key=lambda r: (warehouse_order.get(r[0], 0), r[0])
+                )
+                if rows:
+                    size.append(
+                        (
+                            "warehouseitems",
+                            [("warehouse", [("id", w), ("qty", str(q))]) for w, q in rows],
+                        )
+                    )
+                elif stock_only:
+                    continue
+                sizes.append(("size", size))
+            if stock_only and not sizes:
+                continue
+            vpairs: Pairs = [("id", vid)]
+            if not stock_only:
+                vpairs += load_pairs(vdata)
+            variations.append(("variation", [*vpairs, ("sizes", sizes)]))
+        if stock_only and not variations:
+            continue
+        product: Pairs = [("id", pid)]
+        if not stock_only:
+            product += load_pairs(pdata)
+        out.append(("product", [*product, ("variations", variations)]))
+    return out

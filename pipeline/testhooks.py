@@ -1,0 +1,27 @@
+"""Crash points for the crash tests (test-only).
+
+``CENTRA_PIPELINE_CRASH_AT=<point>[,<point>...]`` makes the process SIGKILL itself when it
+reaches a named point, so tests can prove that a run killed exactly there loses nothing. With
+``<point>@N`` it dies the N-th time it reaches the point. Unset in normal use: then each call
+is one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+
+_ENV = "CENTRA_PIPELINE_CRASH_AT"
+_seen: Counter[str] = Counter()
+
+
+def crash_point(name: str) -> None:
+    spec = os.environ.get(_ENV)
+    if not spec:
+        return
+    _seen[name] += 1
+    for item in spec.split(","):
+        point, _, nth = item.strip().partition("@")
+        if point == name and _seen[name] == int(nth or 1):
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,155 @@
+"""``run`` end to end: the real CLI against the real sandbox over HTTP, with real files."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.batch.helpers import (
+    articles_csv,
+    export_tree,
+    operations,
+    product_rows,
+    report_rows,
+    texts,
+)
+from tests.conftest import FIXTURES, PASSWORD, USERNAME, Workspace
+
+SAMPLES = [
+    # reverse dependency order: the run must sort them
+    "accounts.xlsx",
+    "stock.csv",
+    "prices.csv",
+    "articles.csv",
+    "setup.xlsx",
+    "sizes.csv",
+    "warehouses.csv",
+    "markets.csv",
+]
+
+
+def _drop_in_order(ws: Workspace, names: list[str]) -> None:
+    for age, name in enumerate(names):
+        ws.drop(name)
+        stamp = time.time() - 1000 + age
+        os.utime(ws.inbox / name, (stamp, stamp))
+
+
+def test_samples_in_reverse_order_land_in_dependency_order(
+    workspace: Workspace, sandbox: Any
+) -> None:
+    _drop_in_order(workspace, SAMPLES)
+    code, out = workspace.cli_json("run")
+    assert code == 0, out
+    assert sorted(f["name"] for f in out["files"]) == sorted(SAMPLES)
+    assert {f["status"] for f in out["files"]} == {"done"}
+
+    ops = [op for op in operations(sandbox) if op != "events_Get"]
+    first = {op: ops.index(op) for op in reversed(ops)}
+    last = {op: len(ops) - 1 - ops[::-1].index(op) for op in ops}
+    for before, after in [
+        ("markets_Update", "products_Update"),
+        ("warehouses_Update", "products_Update"),
+        ("sizes_Update", "products_Update"),
+        ("paymentterms_Update", "accounts_Update"),
+        ("shippingterms_Update", "accounts_Update"),
+        ("pricelists_Update", "accounts_Update"),
+    ]:
+        assert last[before] < first[after], (before, after, ops)
+    # products (the articles file) before its prices and the stock file
+    assert first["products_Update"] < first["pricelists_Update"]
+
+    products = export_tree(sandbox, "products")
+    red = "//product[id='T001']/variations/variation[id='T001_RED']"
+    blue = "//product[id='T001']/variations/variation[id='T001_BLUE']"
+    assert texts(products, f"{red}/sizes/size/id/text()") == ["S", "M", "L"]
+    assert texts(products, f"{red}/sizes/size/ean/text()") == [
+        "1234567890123",
+        "1234567890124",
+        "1234567890125",
+    ]
+    assert texts(products, f"{blue}/sizes/size/ean/text()") == [
+        "2234567890123",
+        "2234567890124",
+        "2234567890125",
+    ]
+    assert texts(products, f"{blue}/status/text()") == ["inactive"]
+    chair = "//product[id='PWC']/variations/variation[id='PWC']/sizes/size[id='OS']"
+    stock = {
+        w: q
+        for w, q in zip(
+            texts(products, f"{chair}/warehouseitems/warehouse/id/text()"),
+            texts(products, f"{chair}/warehouseitems/warehouse/qty/text()"),
+            strict=True,
+        )
+    }
+    assert stock == {"MainWarehouse": "1", "OtherWarehouse": "2"}
+
+    pricelists = export_tree(sandbox, "pricelists")
+    eur = "//pricelist[id='EUR-Retail']/items/product"
+    assert texts(pricelists, f"{eur}[id='T001']/variation[id='T001_BLUE']/price/text()") == ["234"]
+    assert texts(pricelists, f"{eur}[id='PWC']/price/text()") == ["1000"]
+    usd = "//pricelist[id='USD-Wholesale']/items/product"
+    red_usd = f"{usd}[id='T001']/variation[id='T001_RED']"
+    assert texts(pricelists, f"{red_usd}/price/text()") == ["45"]
+    assert texts(pricelists, f"{red_usd}/alteredpriceb/text()") == ["150"]
+    assert texts(pricelists, f"{usd}[id='PWC']/priceb/text()") == ["1000"]
+
+    accounts = export_tree(sandbox, "accounts")
+    assert texts(accounts, "//account[id='12345']/buyers/buyer/email/text()") == [
+        "first.last@example.com"
+    ]
+    assert texts(export_tree(sandbox, "paymentterms"), "//paymentterms/duedays/text()") == ["30"]
+
+    markets = next(f for f in out["files"] if f["name"] == "markets.csv")
+    assert report_rows(markets["report"]) == [
+        {"row": str(n), "target": "markets", "key": key, "status": "sent", "message": ""}
+        for n, key in ((2, "Retail-Global"), (3, "Retail-Sweden"), (4, "Wholesale-Market"))
+    ]
+    assert Path(markets["archived"]).read_bytes() == (FIXTURES / "erp" / "markets.csv").read_bytes()
+    assert Path(markets["archived"]).parent.name == time.strftime("%Y-%m-%d", time.gmtime())
+    assert [p.name for p in workspace.inbox.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_one_product_centra_refuses_fails_alone(workspace: Workspace, sandbox: Any) -> None:
+    # A sizetable that only Centra knows (created outside the pipeline): the pipeline cannot
+    # check sizes against it, so only Centra can refuse a size outside it.
+    sizes = (
+        '<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.'
+        'xmlsoap.org/soap/envelope/"><soap:Body><sizes_Update xmlns="http://www.centra.com/'
+        f'webservices/"><login><username>{USERNAME}</username><password>{PASSWORD}</password>'
+        "</login><sizes><size><id>OS</id><description/><sizetable><id>Solo</id><description>"
+        "Solo</description></sizetable></size></sizes></sizes_Update></soap:Body></soap:Envelope>"
+    )
+    assert "<ns1:success>true</ns1:success>" in sandbox.handle(sizes.encode()).body.decode()
+    rows: list[dict[str, str]] = []
+    for n in range(251):
+        article = f"A{n:03d}"
+        if n == 137:
+            # Solo has only OS: M is outside its sizetable.
+            rows += product_rows(article, sizetable="Solo", sizes=("M",))
+        else:
+            rows += product_rows(article, sizetable="Solo", sizes=("OS",))
+    (workspace.inbox / "articles-big.csv").write_bytes(articles_csv(rows))
+    code, out = workspace.cli_json("run")
+    assert code == 1, out
+    (result,) = out["files"]
+    assert (result["rows_sent"], result["rows_skipped"], result["rows_failed"]) == (250, 0, 1)
+    report = report_rows(result["report"])
+    bad = [r for r in report if r["key"].endswith("A137")]
+    assert [(r["row"], r["target"], r["status"]) for r in bad] == [
+        ("139", "products", "failed"),
+        ("139", "pricelists", "skipped"),
+        ("139", "stock", "skipped"),
+    ]
+    assert bad[0]["message"].startswith("Centra: ")
+    assert "M" in bad[0]["message"]
+    assert bad[1]["message"] == "not sent: product A137 failed"
+    assert bad[1]["key"] == "EUR-Retail/A137"
+    products = export_tree(sandbox, "products")
+    assert len(products.xpath("//product")) == 250
+    assert products.xpath("//product[id='A137']") == []
+    pricelist = export_tree(sandbox, "pricelists")
+    assert len(pricelist.xpath("//pricelist[id='EUR-Retail']/items/product")) == 250
