@@ -50,7 +50,7 @@ class Workspace:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRA_")}
-        env.update(CENTRA_USERNAME=USERNAME, CENTRA_PASSWORD=PASSWORD, **extra)
+        env.update({"CENTRA_USERNAME": USERNAME, "CENTRA_PASSWORD": PASSWORD, **extra})
         return env
 
     def cli(self, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,350 @@
+"""Pull Centra's event queue into outbox CSV files: every change once, even across crashes.
+
+Per batch (at most 100 events): parse; keep the latest event of each object; build the rows of
+every export; plan the batch in the journal (write-ahead intent); write each file under a temp
+name and fsync; rename; fsync the folder; journal; lock the orders (if configured); then
+events_Done for *every* event of the batch, handled or not. Only then the next events_Get.
+
+An object whose rows equal the last version exported writes nothing (a redelivery); one seen
+before with other rows is written with ``change=update``, the first time with ``change=new``.
+The next pull first completes or discards whatever a killed pull left (see
+:mod:`pipeline.outbox.ledger` for the states).
+
+Example::
+
+    with WorkspaceLock(state, "pull"), Journal.open(state / "journal.sqlite") as journal:
+        summary = pull_events(settings, client_from_settings(settings), journal)
+        print(summary.to_json())
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from pipeline.centra.client import CentraClient
+from pipeline.centra.responses import Event
+from pipeline.config import Settings
+from pipeline.errors import CentraRejected, PipelineError
+from pipeline.outbox import csvfile, ledger
+from pipeline.outbox.export_mapping import (
+    ExportMapping,
+    Lookup,
+    digest,
+    load_export_mappings,
+    strip_namespaces,
+)
+from pipeline.outbox.ledger import EventOutcome, Plan, PlannedFile
+from pipeline.state.journal import Journal
+from pipeline.testhooks import crash_point
+
+log = logging.getLogger(__name__)
+
+DONE_CHUNK = 50  # ids per events_Done call
+COUNTER = "outbox"
+
+
+@dataclass
+class PullSummary:
+    """What one pull did; ``to_json()`` is the ``events`` object of ``pull --json``."""
+
+    fetched: int = 0
+    exported: int = 0  # events whose object was written
+    objects: int = 0  # object versions written (one per order change and export)
+    rows: int = 0
+    skipped: int = 0  # events acknowledged without writing, by reason in ``reasons``
+    acknowledged: int = 0
+    locked: int = 0
+    recovered: int = 0  # batches of a killed pull completed
+    outbox_files: list[str] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fetched": self.fetched,
+            "exported": self.exported,
+            "objects": self.objects,
+            "rows": self.rows,
+            "skipped": self.skipped,
+            "skipped_by_reason": dict(sorted(self.reasons.items())),
+            "acknowledged": self.acknowledged,
+            "locked": self.locked,
+            "recovered": self.recovered,
+            "outbox_files": list(self.outbox_files),
+            "warnings": list(self.warnings),
+        }
+
+    def text(self) -> str:
+        files = ", ".join(self.outbox_files) or "none"
+        return (
+            f"pulled {self.fetched} event(s): {self.exported} exported "
+            f"({self.objects} object version(s), {self.rows} row(s)), {self.skipped} skipped, "
+            f"{self.acknowledged} acknowledged; outbox files: {files}"
+        )
+
+
+def pull_events(
+    settings: Settings,
+    client: CentraClient,
+    journal: Journal,
+    *,
+    now: dt.datetime | None = None,
+    run_id: int | None = None,
+    summary: PullSummary | None = None,
+) -> PullSummary:
+    """Pull the queue until it is empty. The caller holds the workspace lock.
+
+    ``summary`` (optional) is filled in place, so a caller still sees the progress made when
+    an error stops the pull. Raises MappingError (exit 2) before touching the queue when an
+    export mapping is wrong, CentraError when Centra fails (nothing is lost: the next pull
+    completes the batch in hand).
+    """
+    mappings = load_export_mappings(settings.folder("mappings") / "export")
+    summary = summary if summary is not None else PullSummary()
+    ledger.ensure_schema(journal)
+    puller = _Puller(settings, client, journal, mappings, summary, now)
+    pull_id = ledger.start_pull(journal, run_id)
+    puller.pull_id = pull_id
+    try:
+        puller.recover()
+        puller.run()
+    except OSError as exc:
+        raise PipelineError(
+            f"cannot write the outbox or its temp files in {puller.outbox}: {exc}",
+            hint="check free space and permissions; nothing unwritten was acknowledged, "
+            "the next pull carries on",
+        ) from exc
+    finally:
+        ledger.finish_pull(journal, pull_id, summary.to_json())
+    return summary
+
+
+class _Puller:
+    def __init__(
+        self,
+        settings: Settings,
+        client: CentraClient,
+        journal: Journal,
+        mappings: Sequence[ExportMapping],
+        summary: PullSummary,
+        now: dt.datetime | None,
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.orders = settings.file.orders
+        self.outbox = settings.folder("outbox")
+        self.mappings = {m.name: m for m in mappings}
+        self.by_type: dict[str, list[ExportMapping]] = {}
+        for m in mappings:
+            self.by_type.setdefault(m.event_type, []).append(m)
+        self.summary = summary
+        self.stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.lookup: Lookup = ledger.catalogue_lookup(journal)
+        self.pull_id: int | None = None
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        done: set[str] = set()
+        while True:
+            events = self._fetch()
+            if not events:
+                return
+            crash_point("after_fetch")
+            if all(e.id in done for e in events):
+                raise PipelineError(
+                    f"Centra returned {len(events)} event(s) already marked done in this pull",
+                    hint="events_Done does not seem to remove events; check the Centra endpoint",
+                )
+            self.summary.fetched += len(events)
+            plan, contents = self._plan(events)
+            self._execute(plan, contents)
+            done.update(e.id for e in events)
+
+    def _fetch(self) -> list[Event]:
+        if self.orders.markets:
+            return self.client.events_get_by_markets(self.orders.markets, "all")
+        return self.client.events_get("all")
+
+    # -- planning a batch ----------------------------------------------------------------
+
+    def _plan(self, events: Sequence[Event]) -> tuple[Plan, dict[str, bytes]]:
+        plan = Plan()
+        outcomes: dict[str, EventOutcome] = {}
+        latest: dict[tuple[str, str], tuple[Event, etree._Element]] = {}
+        for event in events:
+            outcome = EventOutcome(event.id, event.type, event.entry, event.mission, event.date, "")
+            outcomes[event.id] = outcome
+            plan.events.append(outcome)
+            exports = self.by_type.get(event.type)
+            if not exports:
+                outcome.outcome = f"skipped: no export for type {event.type or '?'}"
+            elif event.mission == "delete":
+                outcome.outcome = "skipped: mission delete"
+            elif event.data is None:
+                outcome.outcome = "skipped: no data"
+            else:
+                obj = strip_namespaces(event.data)
+                key = (event.type, exports[0].object_id(obj, event.entry))
+                if key in latest:
+                    outcomes[latest[key][0].id].outcome = "superseded"
+                latest[key] = (event, obj)
+        candidates: dict[str, list[tuple[str, Event, etree._Element, list[Any]]]] = {}
+        for (type_, object_id), (event, obj) in latest.items():
+            if (
+                type_ == "order"
+                and _pending_wholesale(obj)
+                and not self.orders.export_pending_wholesale
+            ):
+                outcomes[event.id].outcome = "skipped: pending wholesale order"
+                continue
+            outcomes[event.id].outcome = "unchanged"
+            for mapping in self.by_type[type_]:
+                candidates.setdefault(mapping.name, []).append(
+                    (object_id, event, obj, mapping.extract(obj, self.lookup))
+                )
+        contents: dict[str, bytes] = {}
+        locks: dict[str, tuple[str, str, str]] = {}
+        for name, found in candidates.items():
+            mapping = self.mappings[name]
+            last = ledger.last_digests(self.journal, name, (oid for oid, *_ in found))
+            versions = [(oid, ev, obj, rows, digest(rows)) for oid, ev, obj, rows in found]
+            changed = [v for v in versions if last.get(v[0]) != v[4]]
+            if not changed:
+                continue
+            planned = PlannedFile(self._file_name(mapping), name)
+            rows: list[Sequence[str]] = []
+            for object_id, event, obj, extracted, version in changed:
+                change = "update" if object_id in last else "new"
+                planned.objects.append((object_id, version, change))
+                rows.extend(
+                    mapping.fill(extracted, change=change, event_id=event.id, event_date=event.date)
+                )
+                outcomes[event.id].outcome = "exported"
+                outcomes[event.id].files.append(planned.name)
+                if mapping.event_type == "order":
+                    locks[object_id] = (object_id, _text(obj, "type"), _text(obj, "store"))
+            planned.rows = len(rows)
+            guard = [c.neutralise for c in mapping.columns]
+            contents[planned.name] = csvfile.render(mapping.header, rows, mapping.csv, guard)
+            plan.files.append(planned)
+        if self.orders.lock_after_export:
+            plan.lock = list(locks.values())
+        return plan, contents
+
+    def _file_name(self, mapping: ExportMapping) -> str:
+        while True:
+            seq = self.journal.next_counter(COUNTER)
+            name = f"{mapping.file_prefix}-{self.stamp}-{seq:04d}.csv"
+            final = self.outbox / name
+            if not (final.exists() or csvfile.temp_path(final).exists()):
+                return name
+
+    # -- carrying it out -----------------------------------------------------------------
+
+    def _execute(self, plan: Plan, contents: dict[str, bytes]) -> None:
+        intent = ledger.record_plan(self.journal, plan, self.pull_id)
+        for planned in plan.files:
+            csvfile.write_temp(self.outbox / planned.name, contents[planned.name])
+        ledger.set_state(self.journal, intent, "written")
+        for planned in plan.files:
+            csvfile.publish(self.outbox / planned.name)
+            crash_point("after_rename")
+        self._markers(plan)
+        crash_point("before_commit")
+        ledger.commit(self.journal, intent, plan)
+        self._count(plan)
+        crash_point("after_commit")
+        self._finish(intent, plan)
+
+    def _markers(self, plan: Plan) -> None:
+        for planned in plan.files:
+            final = self.outbox / planned.name
+            if self.mappings[planned.export].csv.done_marker and final.exists():
+                csvfile.write_marker(final)
+
+    def _count(self, plan: Plan) -> None:
+        s = self.summary
+        for planned in plan.files:
+            s.outbox_files.append(planned.name)
+            s.objects += len(planned.objects)
+            s.rows += planned.rows
+        for e in plan.events:
+            if e.outcome == "exported":
+                s.exported += 1
+            else:
+                s.skipped += 1
+                s.reasons[e.outcome.removeprefix("skipped: ")] += 1
+        log.info(
+            "batch of %d event(s): %d file(s), %d object(s)",
+            len(plan.events),
+            len(plan.files),
+            sum(len(f.objects) for f in plan.files),
+        )
+
+    def _finish(self, intent: int, plan: Plan) -> None:
+        """Lock the exported orders (if configured), then acknowledge every event."""
+        for chunk in _chunks(plan.lock, 100):
+            items = [{"id": i, "type": t, "store": s, "locked": "yes"} for i, t, s in chunk]
+            try:
+                self.client.update("orders_Update", items)
+                self.summary.locked += len(items)
+            except CentraRejected as exc:
+                # The files are durable: a refused lock must not hold the queue back.
+                message = f"lock_after_export: {exc.message}"
+                log.warning("%s", message)
+                self.summary.warnings.append(message)
+        ids = [e.id for e in plan.events]
+        for chunk in _chunks(ids, DONE_CHUNK):
+            self.client.events_done(chunk)
+            crash_point("during_done")
+        ledger.acknowledged(self.journal, intent, ids)
+        self.summary.acknowledged += len(ids)
+
+    # -- after a crash -------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Complete or discard the batches a killed pull left, and remove its temp files."""
+        for intent in ledger.unfinished(self.journal):
+            plan = intent.plan
+            if intent.state == "planned":
+                log.warning("discarding batch %d of a killed pull; it is fetched again", intent.id)
+                for planned in plan.files:
+                    csvfile.discard_temp(self.outbox / planned.name)
+                ledger.set_state(self.journal, intent.id, "discarded")
+                continue
+            if intent.state == "written":
+                log.warning("completing batch %d of a killed pull", intent.id)
+                for planned in plan.files:
+                    final = self.outbox / planned.name
+                    if csvfile.temp_path(final).exists():
+                        csvfile.publish(final)
+                self._markers(plan)
+                ledger.commit(self.journal, intent.id, plan)
+                self._count(plan)
+            self._finish(intent.id, plan)
+            self.summary.recovered += 1
+        for stale in csvfile.stale_temps(self.outbox):
+            log.warning("removing %s, left by a killed pull", stale.name)
+            stale.unlink()
+
+
+def _pending_wholesale(obj: etree._Element) -> bool:
+    return _text(obj, "type") == "wholesale" and _text(obj, "status") == "pending"
+
+
+def _text(obj: etree._Element, name: str) -> str:
+    found = obj.find(name)
+    return "" if found is None else (found.text or "").strip()
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

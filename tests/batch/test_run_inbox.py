@@ -1,0 +1,127 @@
+"""What ``run`` takes from the inbox, when, and what it leaves: duplicates, new content under
+an old name, unmatched and empty files, files still being written, lock and login."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline.state.lock import WorkspaceLock
+from tests.batch.helpers import operations, report_rows
+from tests.conftest import FIXTURES, Workspace, make_workspace
+
+MARKETS = (FIXTURES / "erp" / "markets.csv").read_bytes()
+
+
+def _updates(sandbox: Any) -> int:
+    return sum(op.endswith("_Update") for op in operations(sandbox))
+
+
+def test_same_content_again_is_not_resent_unless_forced(workspace: Workspace, sandbox: Any) -> None:
+    (workspace.inbox / "markets.csv").write_bytes(MARKETS)
+    assert workspace.cli("run").returncode == 0
+    sent = _updates(sandbox)
+    (workspace.inbox / "markets-copy.csv").write_bytes(MARKETS)
+    code, out = workspace.cli_json("run")
+    assert code == 0
+    (dup,) = out["files"]
+    assert dup["status"] == "duplicate"
+    assert "same content as markets.csv" in dup["message"]
+    assert _updates(sandbox) == sent, "nothing re-sent"
+    assert Path(dup["archived"]).read_bytes() == MARKETS
+    assert report_rows(dup["report"])[0]["status"] == "skipped"
+
+    code, out = workspace.cli_json("push", dup["archived"], "--force")
+    assert code == 0 and out["files"][0]["status"] == "done"
+    assert _updates(sandbox) == sent + 1
+    assert Path(dup["archived"]).exists(), "push leaves the original where it is"
+
+
+def test_same_name_with_new_content_is_processed(workspace: Workspace, sandbox: Any) -> None:
+    (workspace.inbox / "markets.csv").write_bytes(MARKETS)
+    assert workspace.cli("run").returncode == 0
+    changed = MARKETS.replace(b"Retail-Sweden,1,B2C,Sweden", b"Retail-Sweden,1,B2C,Sverige")
+    (workspace.inbox / "markets.csv").write_bytes(changed)
+    code, out = workspace.cli_json("run")
+    assert code == 0 and out["files"][0]["status"] == "done"
+    assert "<description>Sverige</description>" in sandbox.export("markets")
+    archived = sorted(
+        p.name for p in workspace.archive.rglob("markets*.csv") if ".result" not in p.name
+    )
+    assert archived == ["markets-2.csv", "markets.csv"], "nothing is overwritten in the archive"
+
+
+def test_unmatched_and_empty_files_stay_in_the_inbox(workspace: Workspace) -> None:
+    (workspace.inbox / "notes.txt").write_text("hello")
+    (workspace.inbox / "markets.csv").write_bytes(b"")
+    (workspace.inbox / "~$articles.xlsx").write_bytes(b"lock file of Excel")
+    (workspace.inbox / "stock.csv.part").write_bytes(b"partial")
+    code, out = workspace.cli_json("run")
+    assert code == 0
+    status = {f["name"]: f["status"] for f in out["files"]}
+    assert status == {"notes.txt": "unmatched", "markets.csv": "waiting"}
+    assert sorted(p.name for p in workspace.inbox.iterdir() if p.is_file()) == [
+        "markets.csv",
+        "notes.txt",
+        "stock.csv.part",
+        "~$articles.xlsx",
+    ]
+    shown = workspace.cli("status")
+    assert shown.returncode == 0
+    assert "notes.txt" in shown.stdout
+
+
+def test_a_file_still_being_written_is_taken_once_complete(tmp_path: Path, sandbox: Any) -> None:
+    ws = make_workspace(tmp_path / "ws", sandbox.url, "")
+    (ws.root / "pipeline.yaml").write_text(
+        (ws.root / "pipeline.yaml").read_text().replace("settle_seconds: 0", "settle_seconds: 1")
+    )
+    lines = MARKETS.splitlines(keepends=True)
+    target = ws.inbox / "markets.csv"
+
+    def slow_writer() -> None:
+        with target.open("wb") as fh:
+            for line in lines:
+                fh.write(line)
+                fh.flush()
+                time.sleep(1.5)
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    time.sleep(0.3)
+    code, out = ws.cli_json("run")  # waits up to 3 x settle_seconds, then leaves it
+    assert code == 0
+    assert [f["status"] for f in out["files"]] == ["waiting"]
+    assert target.exists()
+    writer.join()
+    code, out = ws.cli_json("run")
+    assert code == 0
+    (done,) = out["files"]
+    assert done["status"] == "done" and done["rows_sent"] == 3
+    assert Path(done["archived"]).read_bytes() == MARKETS
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_4(workspace: Workspace) -> None:
+    (workspace.inbox / "markets.csv").write_bytes(MARKETS)
+    with WorkspaceLock(workspace.root / "state", "watch"):
+        done = workspace.cli("run")
+    assert done.returncode == 4
+    assert "another run holds the workspace lock" in done.stderr
+    assert (workspace.inbox / "markets.csv").exists()
+
+
+def test_refused_login_exits_3_and_nothing_goes_to_failed(
+    workspace: Workspace, sandbox: Any
+) -> None:
+    (workspace.inbox / "markets.csv").write_bytes(MARKETS)
+    done = workspace.cli("run", CENTRA_PASSWORD="wrong-password")
+    assert done.returncode == 3, done.stderr
+    assert "refused the login" in done.stderr
+    assert "wrong-password" not in done.stdout + done.stderr
+    assert not (workspace.archive / "failed").exists()
+    code, out = workspace.cli_json("run")
+    assert code == 0
+    assert [f["status"] for f in out["files"]] == ["done"]
+    assert "Retail-Sweden" in sandbox.export("markets")
