@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pipeline.batch.messages import explain
 from pipeline.centra.client import CentraClient
 from pipeline.errors import CentraRejected
 from pipeline.mapping.batches import merge_items
@@ -91,7 +92,7 @@ def _send(
         result = client.update(operation, merge_items([objects[i] for i in indexes]))
     except CentraRejected as exc:
         if len(indexes) == 1:
-            outcomes[indexes[0]] = Outcome(FAILED, _centra_message(exc.errors, exc.notices))
+            outcomes[indexes[0]] = Outcome(FAILED, explain(operation, exc.errors, exc.notices))
             return
         log.info(
             "%s: Centra refused a chunk of %d; splitting it to find the bad objects",
@@ -112,10 +113,3 @@ def _notices_for(key: str, notices: Sequence[str]) -> str:
     """Centra's notices that name this object (e.g. ``Added new size: S: ...``)."""
     mine = [n for n in notices if key and key in n]
     return f"Centra: {'; '.join(mine)}" if mine else ""
-
-
-def _centra_message(errors: Sequence[str], notices: Sequence[str]) -> str:
-    text = "; ".join(errors) or "Centra answered success=false without a message"
-    if notices:
-        text += f" (notices: {'; '.join(notices)})"
-    return f"Centra: {text}"
