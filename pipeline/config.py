@@ -95,6 +95,7 @@ ENTITIES = (
 class BatchSettings(_Model):
     default: int = Field(100, ge=1, le=10000, description="objects per request")
     per_entity: dict[str, int] = Field(default_factory=dict)
+    parallel: int = Field(1, ge=1, le=8, description="requests in flight at once")
 
     @field_validator("per_entity")
     @classmethod

@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +74,8 @@ class FileResult:
     report: str | None = None
     archived: str | None = None
     message: str = ""
+    #: entity -> [rows sent, skipped, failed] (a row counts once per entity it feeds)
+    by_entity: dict[str, list[int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +88,7 @@ class FileResult:
             "report": self.report,
             "archived": self.archived,
             "message": self.message,
+            "by_entity": self.by_entity,
         }
 
 
@@ -101,6 +106,16 @@ class RunSummary:
             return self.stopped.exit_code
         bad = any(f.status == "failed" or f.failed for f in self.files)
         return 1 if bad else 0
+
+
+class Progress:
+    """Where the run is: the CLI shows it on a terminal; the default does nothing."""
+
+    def start(self, objects: int) -> None:
+        """``objects`` objects are about to be sent."""
+
+    def chunk(self, file: str, entity: str, objects: int) -> None:
+        """A chunk of ``objects`` objects of ``entity`` from ``file`` has its answer."""
 
 
 @dataclass
@@ -139,10 +154,12 @@ def run_batch(
     force: bool = False,
     wait_for_settle: bool = True,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Progress | None = None,
 ) -> RunSummary:
     """Import every ready inbox file (or only ``push``) into Centra; the caller holds the lock."""
     started = time.monotonic()
     summary = RunSummary()
+    progress = progress or Progress()
     mappings = load_mappings(settings.folder("mappings"))
     run_id = journal.start_run("push" if push else "run")
     try:
@@ -156,7 +173,8 @@ def run_batch(
                 settings, journal, mappings, run_id, force, summary, wait_for_settle, sleep
             )
         _map_all(work, journal)
-        _send_all(settings, client, journal, work, summary)
+        progress.start(sum(len(p.mapped.objects) for w in work for p in w.parts if p.mapped))
+        _send_all(settings, client, journal, work, summary, progress)
     except (LoginRefused, CentraError) as exc:
         summary.stopped = exc
         log.error("the run stopped: %s (claimed files stay claimed; the next run resumes)", exc)
@@ -409,6 +427,7 @@ def _send_all(
     journal: Journal,
     work: list[_Work],
     summary: RunSummary,
+    progress: Progress,
 ) -> None:
     failures = FailureBook()
     for item in work:
@@ -416,44 +435,65 @@ def _send_all(
             for problem in part.mapped.problems if part.mapped else ():
                 if problem.entity and problem.key:
                     failures.fail(problem.entity, problem.key, problem.reason)
+    lock = threading.Lock()
 
     def counted(n: int) -> None:
-        summary.requests += 1
+        with lock:
+            summary.requests += 1
 
-    for item, number, part, entity, objs in _groups(work):
-        size = settings.file.batch.size_for(entity)
-        target = f"{number}:{entity}"
-        done = journal.chunk_outcomes(item.record.id, target)
-        for chunk_no, start in enumerate(range(0, len(objs), size)):
-            chunk = objs[start : start + size]
-            if chunk_no in done:
-                outcomes = [Outcome(status, message) for status, message in done[chunk_no]]
-                for (_, obj), outcome in zip(chunk, outcomes, strict=True):
-                    if outcome.status != "sent":
-                        failures.fail(obj.entity, obj.key, outcome.message)
-            else:
-                outcomes = send_chunk(
-                    client, [obj for _, obj in chunk], failures, on_request=counted
+    parallel = settings.file.batch.parallel
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="send") as pool:
+        for item, number, part, entity, objs in _groups(work):
+            size = settings.file.batch.size_for(entity)
+            target = f"{number}:{entity}"
+            done = journal.chunk_outcomes(item.record.id, target)
+            chunks = [objs[start : start + size] for start in range(0, len(objs), size)]
+            pending: dict[Future[list[Outcome]], int] = {}
+            for chunk_no, chunk in enumerate(chunks):
+                if chunk_no in done:
+                    outcomes = [Outcome(status, message) for status, message in done[chunk_no]]
+                    for (_, obj), outcome in zip(chunk, outcomes, strict=True):
+                        if outcome.status != "sent":
+                            failures.fail(obj.entity, obj.key, outcome.message)
+                    _apply(part, chunk, outcomes)
+                    continue
+                # Chunks of one group are independent (their dependencies were sent by earlier
+                # groups), so up to batch.parallel of them are in flight at once.
+                future = pool.submit(
+                    send_chunk, client, [obj for _, obj in chunk], failures, on_request=counted
                 )
-                crash_point("before_chunk_journal")
-                journal.record_chunk(
-                    item.record.id, target, chunk_no, [(o.status, o.message) for o in outcomes]
-                )
-                remember_sent(
-                    journal,
-                    [
+                pending[future] = chunk_no
+            try:
+                for future in as_completed(pending):
+                    chunk_no = pending[future]
+                    chunk = chunks[chunk_no]
+                    outcomes = future.result()
+                    crash_point("before_chunk_journal")
+                    journal.record_chunk(
+                        item.record.id, target, chunk_no, [(o.status, o.message) for o in outcomes]
+                    )
+                    sent = [
                         obj
                         for (_, obj), o in zip(chunk, outcomes, strict=True)
                         if o.status == "sent"
-                    ],
-                )
-            for (index, _), outcome in zip(chunk, outcomes, strict=True):
-                part.outcomes[index] = outcome
-            crash_point("after_chunk")
-        log.info("%s: %s sent (%d objects)", item.record.name, entity, len(objs))
+                    ]
+                    remember_sent(journal, sent)
+                    _apply(part, chunk, outcomes)
+                    progress.chunk(item.record.name, entity, len(chunk))
+                    crash_point("after_chunk")
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+            log.info("%s: %s sent (%d objects)", item.record.name, entity, len(objs))
     crash_point("before_archive")
     for item in work:
         summary.files.append(_finish(settings, journal, item))
+
+
+def _apply(part: _Part, chunk: list[tuple[int, MappedObject]], outcomes: list[Outcome]) -> None:
+    for (index, _), outcome in zip(chunk, outcomes, strict=True):
+        part.outcomes[index] = outcome
 
 
 def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
@@ -505,6 +545,10 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
         entities=entities,
         counts=(sent, skipped, failed),
     )
+    by_entity: dict[str, list[int]] = {}
+    for r in results:
+        slot = by_entity.setdefault(r.target, [0, 0, 0])
+        slot[("sent", "skipped", "failed").index(r.status)] += 1
     return FileResult(
-        name, status, entities, sent, skipped, failed, str(report), str(target), message
+        name, status, entities, sent, skipped, failed, str(report), str(target), message, by_entity
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import click
 
-from pipeline.batch.run import RunSummary, run_batch
+from pipeline.batch.run import ORDER, Progress, RunSummary, run_batch
 from pipeline.batch.status import workspace_status
 from pipeline.centra.client import client_from_settings
 from pipeline.cli import Context, cli, fail, pass_ctx
@@ -36,6 +37,32 @@ def _pull_step(
     return pull
 
 
+class TerminalProgress(Progress):
+    """A progress line on a terminal (stderr); nothing when output goes to a log (cron)."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.total = 0
+        self.done = 0
+        self.started = time.monotonic()
+
+    def start(self, objects: int) -> None:
+        self.total = objects
+
+    def chunk(self, file: str, entity: str, objects: int) -> None:
+        self.done += objects
+        if self.enabled:
+            rate = self.done / max(time.monotonic() - self.started, 1e-6)
+            sys.stderr.write(
+                f"\r{file}: {entity}  {self.done:,}/{self.total:,} objects  {rate:,.0f}/s   "
+            )
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.done:
+            sys.stderr.write("\n")
+
+
 def _execute(ctx: Context, command: str, push: Path | None = None, force: bool = False) -> None:
     try:
         settings = load_settings(ctx.workspace, ctx.config)
@@ -44,7 +71,11 @@ def _execute(ctx: Context, command: str, push: Path | None = None, force: bool =
             journal = stack.enter_context(Journal.open(settings.folder("state") / "journal.sqlite"))
             client = stack.enter_context(client_from_settings(settings))
             pull = None if push is not None else _pull_step(settings, client, journal)
-            summary = run_batch(settings, client, journal, pull=pull, push=push, force=force)
+            progress = TerminalProgress()
+            summary = run_batch(
+                settings, client, journal, pull=pull, push=push, force=force, progress=progress
+            )
+            progress.finish()
     except PipelineError as exc:
         if ctx.json:
             click.echo(json.dumps({"exit_code": exc.exit_code, "error": str(exc), "files": []}))
@@ -86,6 +117,18 @@ def _print(ctx: Context, summary: RunSummary) -> None:
             click.echo(f"{'':<{width}}  report: {f.report}")
         if f.message:
             click.echo(f"{'':<{width}}  {f.message}")
+    totals: dict[str, list[int]] = {}
+    for f in summary.files:
+        for entity, entity_counts in f.by_entity.items():
+            slot = totals.setdefault(entity, [0, 0, 0])
+            for n in range(3):
+                slot[n] += entity_counts[n]
+    if totals:
+        click.echo(f"\n{'rows by entity':<22}{'sent':>8}{'skipped':>9}{'failed':>8}")
+        for entity, (sent, skipped, failed) in sorted(
+            totals.items(), key=lambda kv: ORDER.get(kv[0], (99, 0))
+        ):
+            click.echo(f"{entity:<22}{sent:>8}{skipped:>9}{failed:>8}")
     click.echo(
         f"{summary.requests} request(s) in {summary.seconds:.1f} s; exit code {summary.exit_code}"
     )
