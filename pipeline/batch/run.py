@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -448,7 +448,7 @@ def _send_all(
             target = f"{number}:{entity}"
             done = journal.chunk_outcomes(item.record.id, target)
             chunks = [objs[start : start + size] for start in range(0, len(objs), size)]
-            pending: dict[Future[list[Outcome]], int] = {}
+            todo: list[int] = []
             for chunk_no, chunk in enumerate(chunks):
                 if chunk_no in done:
                     outcomes = [Outcome(status, message) for status, message in done[chunk_no]]
@@ -456,31 +456,42 @@ def _send_all(
                         if outcome.status != "sent":
                             failures.fail(obj.entity, obj.key, outcome.message)
                     _apply(part, chunk, outcomes)
-                    continue
-                # Chunks of one group are independent (their dependencies were sent by earlier
-                # groups), so up to batch.parallel of them are in flight at once.
-                future = pool.submit(
-                    send_chunk, client, [obj for _, obj in chunk], failures, on_request=counted
-                )
-                pending[future] = chunk_no
+                else:
+                    todo.append(chunk_no)
+            # Chunks of one group are independent (their dependencies were sent by earlier
+            # groups): up to batch.parallel are in flight, and no more, so a killed run leaves
+            # at most that many chunks sent but not journaled (re-sent next time: upserts).
+            pending: dict[Future[list[Outcome]], int] = {}
             try:
-                for future in as_completed(pending):
-                    chunk_no = pending[future]
-                    chunk = chunks[chunk_no]
-                    outcomes = future.result()
-                    crash_point("before_chunk_journal")
-                    journal.record_chunk(
-                        item.record.id, target, chunk_no, [(o.status, o.message) for o in outcomes]
-                    )
-                    sent = [
-                        obj
-                        for (_, obj), o in zip(chunk, outcomes, strict=True)
-                        if o.status == "sent"
-                    ]
-                    remember_sent(journal, sent)
-                    _apply(part, chunk, outcomes)
-                    progress.chunk(item.record.name, entity, len(chunk))
-                    crash_point("after_chunk")
+                while todo or pending:
+                    while todo and len(pending) < parallel:
+                        chunk_no = todo.pop(0)
+                        objects = [obj for _, obj in chunks[chunk_no]]
+                        future = pool.submit(
+                            send_chunk, client, objects, failures, on_request=counted
+                        )
+                        pending[future] = chunk_no
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        chunk_no = pending.pop(future)
+                        chunk = chunks[chunk_no]
+                        outcomes = future.result()
+                        crash_point("before_chunk_journal")
+                        journal.record_chunk(
+                            item.record.id,
+                            target,
+                            chunk_no,
+                            [(o.status, o.message) for o in outcomes],
+                        )
+                        sent = [
+                            obj
+                            for (_, obj), o in zip(chunk, outcomes, strict=True)
+                            if o.status == "sent"
+                        ]
+                        remember_sent(journal, sent)
+                        _apply(part, chunk, outcomes)
+                        progress.chunk(item.record.name, entity, len(chunk))
+                        crash_point("after_chunk")
             except BaseException:
                 for future in pending:
                     future.cancel()
