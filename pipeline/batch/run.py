@@ -16,6 +16,7 @@ again, which is safe because every *_Update is an upsert.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import shutil
@@ -43,7 +44,7 @@ from pipeline.errors import CentraError, InputError, LoginRefused, PipelineError
 from pipeline.mapping.engine import MappedFile, MappedObject, map_file
 from pipeline.mapping.schema import CompiledMapping, load_mappings
 from pipeline.state.atomic import move_durably, unique_path
-from pipeline.state.inbox import scan_inbox
+from pipeline.state.inbox import is_ignored, scan_inbox
 from pipeline.state.journal import FileRecord, Journal
 from pipeline.testhooks import crash_point
 
@@ -238,16 +239,24 @@ def _resume(
             continue
         log.warning("resuming %s, left unfinished by an earlier run", record.name)
         work.append(_Work(record, path, parts))
-    for orphan in sorted(_processing(settings).iterdir()):
-        if str(orphan) in known or orphan.name.startswith("."):
-            continue
-        name = orphan.name.split("-", 1)[1] if "-" in orphan.name else orphan.name
-        parts = _parts(mappings, name)
-        if not parts:
-            continue
-        record = _record(journal, orphan, name, 0)
-        work.append(_Work(record, orphan, parts))
+    # Claimed (renamed into inbox/.processing/<run>/) but killed before the journal heard of it.
+    for folder in sorted(_processing(settings).iterdir()):
+        for orphan in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if str(orphan) in known or is_ignored(orphan.name):
+                continue
+            parts = _parts(mappings, orphan.name)
+            if parts:
+                work.append(_Work(_record(journal, orphan, orphan.name, 0), orphan, parts))
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
     return work
+
+
+def _claim_path(settings: Settings, run_id: int, name: str) -> Path:
+    """Where a file is claimed: a folder per run keeps the user's own file name."""
+    folder = _processing(settings) / str(run_id)
+    folder.mkdir(exist_ok=True)
+    return folder / name
 
 
 def _record(journal: Journal, path: Path, name: str, run_id: int) -> FileRecord:
@@ -296,7 +305,7 @@ def _claim_ready(
             )
             continue
         size_limit = settings.file.inbox.max_file_mb * 1024 * 1024
-        claimed = _processing(settings) / f"{run_id}-{path.name}"
+        claimed = _claim_path(settings, run_id, path.name)
         try:
             path.rename(claimed)
         except FileNotFoundError:
@@ -336,7 +345,7 @@ def _claim_pushed(
             f"{source.name}: no mapping in mappings/ matches this file name",
             hint="add its name to the match globs of a mapping, or rename the file",
         )
-    claimed = _processing(settings) / f"{run_id}-{source.name}"
+    claimed = _claim_path(settings, run_id, source.name)
     shutil.copyfile(source, claimed)
     record = _record(journal, claimed, source.name, run_id)
     item = _Work(record, claimed, parts)
@@ -543,6 +552,8 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
         write_report(report, results, overwrite=resuming)
     crash_point("before_move")
     move_durably(item.path, target)
+    with contextlib.suppress(OSError):
+        item.path.parent.rmdir()  # the run's claim folder, once empty
     crash_point("after_move")
     status = "failed" if whole_file_failed else "done"
     message = item.error or ""

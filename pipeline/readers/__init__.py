@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.errors import ReadError
 from pipeline.readers.excel import EXCEL_SUFFIXES, read_excel
+from pipeline.readers.safety import check_workbook
 from pipeline.readers.table import ReadOptions, Table, column_letter
 from pipeline.readers.text import read_text
 
@@ -29,6 +30,7 @@ def read_table(path: Path, options: ReadOptions | None = None) -> Table:
     options = options or ReadOptions()
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
+        check_workbook(path)
         return read_excel(path, options)
     if suffix in TEXT_SUFFIXES:
         if suffix == ".tsv" and options.delimiter is None:
