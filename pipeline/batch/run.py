@@ -179,6 +179,14 @@ def run_batch(
     except (LoginRefused, CentraError) as exc:
         summary.stopped = exc
         log.error("the run stopped: %s (claimed files stay claimed; the next run resumes)", exc)
+    except OSError as exc:
+        # Disk full or no permission in the archive (or the processing area): stop cleanly.
+        summary.stopped = PipelineError(
+            f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}",
+            hint="free disk space (or fix permissions); files not yet archived stay claimed in "
+            "inbox/.processing/ and the next run finishes them without re-sending",
+        )
+        log.error("the run stopped: %s", summary.stopped)
     finally:
         summary.seconds = time.monotonic() - started
         journal.finish_run(

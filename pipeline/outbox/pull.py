@@ -251,8 +251,16 @@ class _Puller:
 
     def _execute(self, plan: Plan, contents: dict[str, bytes]) -> None:
         intent = ledger.record_plan(self.journal, plan, self.pull_id)
-        for planned in plan.files:
-            csvfile.write_temp(self.outbox / planned.name, contents[planned.name])
+        try:
+            for planned in plan.files:
+                csvfile.write_temp(self.outbox / planned.name, contents[planned.name])
+        except OSError:
+            # Disk full or no permission: nothing of this batch is published or acknowledged.
+            # Free the space at once; the events stay queued and come again.
+            for planned in plan.files:
+                csvfile.discard_temp(self.outbox / planned.name)
+            ledger.set_state(self.journal, intent, "discarded")
+            raise
         ledger.set_state(self.journal, intent, "written")
         for planned in plan.files:
             csvfile.publish(self.outbox / planned.name)

@@ -12,7 +12,9 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,9 +77,21 @@ def unique_path(folder: Path, name: str) -> Path:
 
 
 def move_durably(source: Path, target: Path) -> None:
-    """Rename ``source`` to ``target`` (same volume), never overwriting, and fsync both folders."""
+    """Move ``source`` to ``target``, never overwriting, durably.
+
+    On one volume: a hard link then an unlink (the file is never absent). Across volumes (an
+    archive on another disk or share): a copy under a temp name, fsync, link to the final
+    name, then the unlink of the source. Either way the source is removed only once the
+    target is complete on disk.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.link(source, target)  # fails if target exists
+    try:
+        os.link(source, target)  # fails if target exists
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        with source.open("rb") as fh, atomic_writer(target, overwrite=False) as out:
+            shutil.copyfileobj(fh, out, 1 << 20)
     source.unlink()
     fsync_dir(target.parent)
     if source.parent != target.parent:
