@@ -231,6 +231,8 @@ class Rule:
                 value: Value = convert(text)
             except ValueProblem as exc:
                 value = Bad(str(exc), column, text)
+            except LeaveOut:
+                return None
             if len(memo) < _MEMO_LIMIT:
                 memo[text] = value
             return value
@@ -238,19 +240,32 @@ class Rule:
         return run
 
 
-def map_values(table: Mapping[str, str], default: str | None, column: str | None) -> Converter:
-    """A value map: the exact text first, then ignoring case; else the default or an error."""
+class LeaveOut(Exception):
+    """Raised by a converter to leave the field out (a value map entry of ``null``)."""
+
+
+def map_values(
+    table: Mapping[str, str | None], default: str | None, column: str | None
+) -> Converter:
+    """A value map: the exact text first, then ignoring case; else the default or an error.
+
+    A value of None (``null`` in YAML) leaves the field out for that cell value, e.g.
+    ``shipment.capture: {column: Channel, map: {B2C: "yes", B2B: null}}``.
+    """
     folded = {k.casefold(): v for k, v in table.items()}
     allowed = ", ".join(repr(k) for k in list(table)[:12])
 
     def convert(text: str) -> str:
-        hit = table.get(text)
-        if hit is None:
-            hit = folded.get(text.casefold())
-        if hit is not None:
-            return hit
-        if default is not None:
+        if text in table:
+            hit = table[text]
+        elif text.casefold() in folded:
+            hit = folded[text.casefold()]
+        elif default is not None:
             return default
-        raise ValueProblem(f"is not one of the mapped values ({allowed})")
+        else:
+            raise ValueProblem(f"is not one of the mapped values ({allowed})")
+        if hit is None:
+            raise LeaveOut
+        return hit
 
     return convert

@@ -557,17 +557,18 @@ def _compile_rule(
         if (
             not isinstance(table, dict)
             or not table
-            or any(isinstance(v, (dict, list)) or v is None for v in table.values())
+            or any(isinstance(v, (dict, list)) for v in table.values())
         ):
             out.add(
                 f"{where}.map",
-                "must map cell values to Centra values, e.g. {A: active, I: inactive}",
+                "must map cell values to Centra values, e.g. {A: active, I: inactive} "
+                "(null leaves the field out)",
             )
         else:
             md = spec.get("map_default")
             steps.append(
                 map_values(
-                    {_scalar(k): _scalar(v) for k, v in table.items()},
+                    {_scalar(k): None if v is None else _scalar(v) for k, v in table.items()},
                     _scalar(md) if md is not None else None,
                     None,
                 )

@@ -158,3 +158,24 @@ def test_conditions_choose_product_or_variant_price(run_mapping: Mapper) -> None
         {"id": "C1", "price": "99"},
     ]
     assert [o.depends_on for o in mapped.objects] == [(("products", "T1"),), (("products", "C1"),)]
+
+
+def test_a_null_map_value_leaves_the_field_out(run_mapping: Mapper) -> None:
+    mapped = run_mapping(
+        """
+        match: "*.csv"
+        targets:
+          - entity: orders
+            fields:
+              order.id: Order
+              shipment.id: Shipment
+              shipment.capture: {column: Channel, map: {B2C: "yes", B2B: null}}
+        """,
+        "Order;Channel;Shipment\n30;B2C;8\n25;b2b;s-25\n26;B2X;s-26\n",
+    )
+    shipments = {o.key: o.item["shipments"]["shipment"] for o in mapped.objects}
+    assert shipments == {
+        "30": [{"id": "8", "capture": "yes"}],
+        "25": [{"id": "s-25"}],
+    }
+    assert [p.row for p in mapped.problems] == [4]

@@ -8,7 +8,7 @@ from pipeline.sandbox import Sandbox
 from tests.conftest import PASSWORD, USERNAME
 from tests.orders.conftest import Shop
 
-TRACKING_HEADER = "Order,Channel,Order status,Shipment,Capture,Carrier,Service,Tracking"
+TRACKING_HEADER = "Order,Channel,Order status,Shipment,Carrier,Service,Tracking"
 RETURNS_HEADER = "Order;Channel;Shipment;Appendix;Return;Article;Variant;Size;Qty;Order line"
 
 
@@ -26,7 +26,7 @@ def place_retail(sandbox: Sandbox, order_id: int, *, capture_fails: bool = False
 
 
 def tracking_file(*orders: int) -> str:
-    rows = [f"{o},B2C,completed,{o},yes,UPS,STANDARD,1Z{o}" for o in orders]
+    rows = [f"{o},B2C,completed,{o},UPS,STANDARD,1Z{o}" for o in orders]
     return "\r\n".join([TRACKING_HEADER, *rows]) + "\r\n"
 
 
