@@ -28,6 +28,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check pipeline tests benchmarks
 	$(BIN)/mypy
 
+stress: $(STAMP)
+	STRESS_KILLS=200 $(BIN)/python -m pytest -q -s tests/reliability/test_random_crash.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 

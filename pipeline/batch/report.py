@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.batch.sender import FAILED, SENT, SKIPPED, Outcome
-from pipeline.state.atomic import write_atomic
+from pipeline.state.atomic import atomic_writer, write_atomic
+from pipeline.testhooks import crash_point
 
 REPORT_COLUMNS = ("row", "target", "key", "status", "message")
 #: For workbooks, whose row numbers are per sheet.
@@ -100,7 +101,9 @@ def write_report(path: Path, results: Sequence[RowResult], *, overwrite: bool = 
     for r in results:
         line = ("" if r.row is None else r.row, r.target, r.key, r.status, r.message)
         writer.writerow((r.sheet or "", *line) if sheets else line)
-    write_atomic(path, buffer.getvalue().encode("utf-8"), overwrite=overwrite)
+    with atomic_writer(path, overwrite=overwrite) as fh:
+        fh.write(buffer.getvalue().encode("utf-8"))
+        crash_point("during_report")
 
 
 def write_error_note(

@@ -17,6 +17,7 @@ again, which is safe because every *_Update is an upsert.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import logging
 import shutil
@@ -546,8 +547,12 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
     planned = item.record.archive_path
     resuming = bool(planned) and not Path(planned or "").exists()
     if resuming:
-        # A killed run chose these names already; its report may be half-way: rewrite it.
+        # A killed run chose these names already; its report may be half-way: rewrite it,
+        # and remove the temp files it was writing when it died.
         target, report = Path(planned or ""), Path(item.record.report_path or "")
+        for name in (target.name, report.name):
+            for stale in target.parent.glob(f".{glob.escape(name)}.*.tmp"):
+                stale.unlink(missing_ok=True)
     else:
         folder = settings.folder("archive") / ("failed" if whole_file_failed else _today())
         target = unique_path(folder, name)

@@ -48,6 +48,7 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str],
         ("before_chunk_journal@3", 1),  # the third chunk was sent, its answer not journaled
         ("after_chunk@4", 0),  # half-way through the chunks
         ("before_archive", 0),
+        ("during_report@2", 0),  # the second report half-written under its temp name
         ("before_move@2", 0),  # the second file's report is written, the file not moved
         ("after_move@2", 0),  # the second file is archived, the journal not yet told
     ],
