@@ -164,3 +164,48 @@ def test_an_xlsx_with_external_links_is_not_followed(
     if entry["status"] == "done":
         rows = report_rows(entry["report"])
         assert rows, "the workbook's rows are reported"
+
+
+PAYLOADS = {
+    "firstname": '=HYPERLINK("http://evil.example","click")',
+    "lastname": "+cmd|' /C calc'!A0",
+    "address1": "-2+3+cmd|' /C calc'!A0",
+    "address2": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "city": "\t=1+1",
+    "state": "\r=1+1",
+    "zipcode": "=0x41",
+    "telephone": "+46 8 123 45",
+}
+
+
+def test_formula_payloads_in_every_free_text_field_are_neutralised(
+    workspace: Workspace, sandbox: Any
+) -> None:
+    workspace.drop("markets.csv", "sizes.csv", "warehouses.csv", "articles.csv", "prices.csv")
+    assert workspace.cli("run").returncode == 0
+    sandbox.place_order(
+        "Retail-Sweden",
+        [("SC01", "SC01_GREY", "OS", 2)],
+        pricelist="EUR-Retail",
+        email="=cmd@example.com",
+        address={**PAYLOADS, "country": "SE"},
+        other="=1+2 please call",
+        ponumber="-PO-7",
+    )
+    assert workspace.cli("pull").returncode == 0
+    import csv
+
+    cells: list[tuple[str, str]] = []
+    for path in workspace.outbox.glob("*.csv"):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                cells += list(row.items())
+    values = [v for _, v in cells]
+    for payload in [*PAYLOADS.values(), "=cmd@example.com", "=1+2 please call"]:
+        # Cells are trimmed, so a leading tab or CR goes; the formula behind it is still caught.
+        assert "'" + payload.strip() in values, f"{payload!r} not neutralised"
+        assert payload not in values and payload.strip() not in values
+    dangerous = [(k, v) for k, v in cells if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert dangerous == [], "no cell an ERP or spreadsheet would run as a formula"
+    numbers = {k: v for k, v in cells if k in ("qty", "price", "subtotal")}
+    assert numbers == {"qty": "2", "price": "49.95", "subtotal": "99.90"}, numbers
