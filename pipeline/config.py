@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import ConfigError
 from pipeline.secrets import Secret
+from pipeline.vocabulary import ENTITY_ORDER
 
 CONFIG_NAME = "pipeline.yaml"
 
@@ -73,23 +74,7 @@ class FolderSettings(_Model):
     mappings: str = "mappings"
 
 
-ENTITIES = (
-    "markets",
-    "warehouses",
-    "sizes",
-    "paymentterms",
-    "shippingterms",
-    "pricealterationdates",
-    "products",
-    "pricelists",
-    "stock",
-    "salesreps",
-    "accounts",
-    "customers",
-    "deliverywindows",
-    "orders",
-    "invoices",
-)
+ENTITIES = ENTITY_ORDER
 
 
 class BatchSettings(_Model):

@@ -48,21 +48,11 @@ from pipeline.state.atomic import move_durably, unique_path
 from pipeline.state.inbox import is_ignored, scan_inbox
 from pipeline.state.journal import FileRecord, Journal
 from pipeline.testhooks import crash_point
+from pipeline.vocabulary import ORDER
 
 log = logging.getLogger(__name__)
 
 PROCESSING = ".processing"
-
-#: SPEC "Order of submission": entities of one stage go before the next stage.
-STAGES: tuple[tuple[str, ...], ...] = (
-    ("markets", "warehouses", "sizes", "paymentterms", "shippingterms", "pricealterationdates"),
-    ("products",),
-    ("pricelists", "stock"),
-    ("salesreps", "accounts", "customers", "deliverywindows"),
-    ("orders",),
-    ("invoices",),
-)
-ORDER = {entity: (stage, i) for stage, names in enumerate(STAGES) for i, entity in enumerate(names)}
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from pipeline.batch.run import ORDER, Progress, RunSummary, run_batch
+from pipeline.batch.run import Progress, RunSummary, run_batch
 from pipeline.batch.status import workspace_status
 from pipeline.centra.client import client_from_settings
 from pipeline.cli import Context, cli, fail, pass_ctx
@@ -20,6 +20,7 @@ from pipeline.config import Settings, load_settings
 from pipeline.errors import PipelineError
 from pipeline.state.journal import Journal
 from pipeline.state.lock import WorkspaceLock
+from pipeline.vocabulary import ORDER
 
 
 def _pull_step(

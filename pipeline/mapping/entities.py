@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.centra.operations import OPERATIONS
+from pipeline.vocabulary import ENTITY_ORDER  # noqa: F401 (re-exported: the sending order)
 
 ADDRESS = (
     "id description company attn firstname lastname address1 address2 city state zipcode "
@@ -444,22 +445,3 @@ ENTITIES: dict[str, Entity] = {
         ),
     )
 }
-
-#: The order in which entities are sent (SPEC.md, "Order of submission").
-ENTITY_ORDER = (
-    "markets",
-    "warehouses",
-    "sizes",
-    "paymentterms",
-    "shippingterms",
-    "pricealterationdates",
-    "products",
-    "pricelists",
-    "stock",
-    "salesreps",
-    "accounts",
-    "customers",
-    "deliverywindows",
-    "orders",
-    "invoices",
-)
