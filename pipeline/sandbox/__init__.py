@@ -7,7 +7,8 @@ other.
 
 Modules: ``api`` (the :class:`Sandbox` object), ``server`` (HTTP), ``soap`` (parsing and
 writing), ``operations`` (one handler per operation), ``catalog`` (sizes, products, stock),
-``orders`` (test orders, lifecycle, order events), ``store`` (SQLite), ``faults``, ``wsdl``,
+``orders`` (test orders and their lifecycle), ``order_xml`` (orders in the guide's structure,
+for events and export), ``store`` (SQLite), ``faults``, ``wsdl``,
 ``export``, ``page``.
 """
 

@@ -8,7 +8,7 @@ the guide's examples (and is never a credential leak).
 from __future__ import annotations
 
 from pipeline.sandbox.catalog import sizetable_sizes
-from pipeline.sandbox.orders import order_pairs
+from pipeline.sandbox.order_xml import order_pairs
 from pipeline.sandbox.soap import Pairs, request_envelope
 from pipeline.sandbox.store import Store, load_pairs
 

@@ -13,6 +13,13 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from pipeline.sandbox import catalog
+from pipeline.sandbox.order_xml import (
+    money,
+    order_total,
+    plain,
+    queue_order_event,
+    shipment_total,
+)
 from pipeline.sandbox.soap import Pairs, child, children, fields, render, text, to_pairs
 from pipeline.sandbox.store import Store, doc_all, doc_get, merge, now
 
@@ -59,21 +66,6 @@ class OrderError(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
-
-
-def money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")))
-
-
-def plain(value: Decimal) -> str:
-    """``1000`` for whole amounts, ``12.50`` otherwise (the guide's subtotals)."""
-    if value == value.to_integral_value():
-        return str(int(value))
-    return money(value)
-
-
-def _yesno(flag: bool) -> str:
-    return "yes" if flag else "no"
 
 
 # ------------------------------------------------------------------ placing an order
@@ -189,7 +181,7 @@ def _place(store: Store, settings: Settings, spec: dict[str, Any]) -> str:
     }
     if order["status"] not in STATUSES:
         raise OrderError([f"status must be one of {', '.join(STATUSES)}"])
-    total = _order_total(order)
+    total = order_total(order)
     if retail:
         email = str(spec.get("email") or (spec.get("address") or {}).get("email") or "")
         address = {**(spec.get("address") or {}), "email": email}
@@ -633,12 +625,6 @@ def _shipment_lines(
     return result if ok else None
 
 
-def _shipment_total(order: dict[str, Any], shipment: dict[str, Any]) -> Decimal:
-    prices = {i["orderitem"]: Decimal(i["price"]) for i in order["items"]}
-    goods = sum((prices[oi] * q for oi, q in shipment["lines"]), Decimal(0))
-    return goods + Decimal(shipment["shipping"])
-
-
 def _capture(ctx: Ctx, order: dict[str, Any], shipment: dict[str, Any], where: str) -> None:
     """Capture if possible; a no-op when already captured or when nothing can be captured."""
     if shipment["paid"] or order["payment"]["type"] != "cc":
@@ -646,7 +632,7 @@ def _capture(ctx: Ctx, order: dict[str, Any], shipment: dict[str, Any], where: s
     if order.get("capture_fails"):
         ctx.error(f"{where}: capture failed: the payment provider declined the capture")
         return
-    total = _shipment_total(order, shipment)
+    total = shipment_total(order, shipment)
     shipment["paid"] = True
     order["payment"]["captured"] = plain(Decimal(order["payment"]["captured"]) + total)
     order["payments"].append(
@@ -707,210 +693,3 @@ def _refund(ctx: Ctx, order: dict[str, Any], shipment: dict[str, Any], el: Any) 
     )
     ctx.store.db.execute("INSERT INTO refunds (id, order_id) VALUES (?, ?)", (rid, order["id"]))
     ctx.store.convert("refund", rid)
-
-
-# ------------------------------------------------------------------ rendering
-
-
-def _order_total(order: dict[str, Any]) -> Decimal:
-    goods = sum(
-        (Decimal(i["price"]) * (i["qty"] - i["cancelled"]) for i in order["items"]), Decimal(0)
-    )
-    return goods + Decimal(order["shipping"])
-
-
-def _ref(value: dict[str, Any] | None) -> Pairs | str:
-    if not value:
-        return ""
-    return [("id", value["id"]), ("description", value.get("description") or "")]
-
-
-def _products(order: dict[str, Any], lines: list[tuple[dict[str, Any], int]], full: bool) -> Pairs:
-    """Order rows grouped the guide's way: one <product> per product/variation/price."""
-    groups: dict[tuple[Any, ...], list[tuple[dict[str, Any], int]]] = {}
-    for item, qty in lines:
-        key = (item["product"], item["variation"], item["price"], json.dumps(item["bundle"]))
-        groups.setdefault(key, []).append((item, qty))
-    out: Pairs = []
-    for group in groups.values():
-        first = group[0][0]
-        sizes: Pairs = []
-        for item, qty in group:
-            size: Pairs = [
-                ("id", item["size"]),
-                ("sku", item["size_sku"]),
-                ("qty", str(qty)),
-                ("preorder", "no"),
-                ("description", item["size_description"]),
-                ("orderitem", [("id", item["orderitem"])]),
-            ]
-            if full:
-                allocations = [
-                    ("warehouse", [("id", w), ("qty", str(q))]) for w, q in item["allocations"]
-                ]
-                size += [("warehouseitems", allocations), ("supplierorderitems", "")]
-            sizes.append(("size", size))
-        qty_total = sum(q for _, q in group)
-        price = Decimal(first["price"])
-        product: Pairs = [
-            ("id", first["product"]),
-            ("tax", first["tax"]),
-            ("sku", first["sku"]),
-            ("origprice", first["price"]),
-            ("price", first["price"]),
-            ("discount", "0"),
-            ("qty", str(qty_total)),
-            ("subtotal", plain(price * qty_total)),
-            ("description", first["description"]),
-            (
-                "variation",
-                [("id", first["variation"]), ("description", first["variation_description"])],
-            ),
-            ("brand", first["brand"] or ""),
-            ("sizes", sizes),
-            ("comment", ""),
-        ]
-        bundle = first.get("bundle")
-        if bundle:
-            info: Pairs = [("isbundle", "true" if bundle.get("isbundle") else "false")]
-            if bundle.get("partof"):
-                info.append(("partof", [("product", [("id", bundle["partof"])])]))
-            product.append(("bundleinfo", info))
-        out.append(("product", product))
-    return out
-
-
-def _shipment_pairs(order: dict[str, Any], shipment: dict[str, Any]) -> Pairs:
-    items = {i["orderitem"]: i for i in order["items"]}
-    total = _shipment_total(order, shipment)
-    refunds = [
-        (
-            "refund",
-            [
-                ("id", r["id"]),
-                ("status", r["status"]),
-                ("products", _products(order, [(items[oi], q) for oi, q in r["lines"]], False)),
-                ("comment", ""),
-            ],
-        )
-        for r in shipment["refunds"]
-    ]
-    carrier = shipment["carrier"]
-    return [
-        ("id", shipment["id"]),
-        ("paid", _yesno(shipment["paid"])),
-        ("shipped", _yesno(shipment["shipped"])),
-        ("goodtogo", _yesno(shipment["goodtogo"])),
-        ("appendix", str(shipment["appendix"])),
-        ("shipmenttotal", money(total)),
-        ("paidtotal", money(total if shipment["paid"] else Decimal(0))),
-        ("currency", order["currency"]),
-        ("currencyrate", order["currencyrate"]),
-        ("basecurrency", order["basecurrency"]),
-        ("created", shipment["created"]),
-        ("shippingaddress", list(map(tuple, order["shippingaddress"]))),
-        (
-            "carrierinformation",
-            [
-                ("carrier", carrier.get("carrier", "")),
-                ("service", carrier.get("service", "")),
-                ("tracking", carrier.get("tracking", "")),
-                ("packages", carrier.get("packages", "0")),
-            ],
-        ),
-        ("products", _products(order, [(items[oi], q) for oi, q in shipment["lines"]], False)),
-        ("refunds", refunds),
-        ("shipping", [("subtotal", shipment["shipping"])]),
-        ("handling", [("subtotal", "0.00")]),
-        ("voucher", [("subtotal", "0")]),
-    ]
-
-
-def order_pairs(order: dict[str, Any]) -> Pairs:
-    """The order's children in the guide's order-event structure."""
-    retail = order["type"] == "retail"
-    payment = order["payment"]
-    total = _order_total(order)
-    out: Pairs = [
-        ("id", order["id"]),
-        ("ordernumber", str(order["number"])),
-        ("type", order["type"]),
-        ("store", order["store"]),
-        ("status", order["status"]),
-        ("locked", _yesno(order["locked"])),
-        ("ordertotal", money(total)),
-        ("currency", order["currency"]),
-        ("currencyrate", order["currencyrate"]),
-        ("basecurrency", order["basecurrency"]),
-        ("created", order["created"]),
-        ("internal", "false"),
-        ("preferred_shipping_date", ""),
-    ]
-    if not retail:
-        out += [
-            ("buyer", list(map(tuple, order["buyer"] or []))),
-            ("salesrep", ""),
-            ("account", [("id", order["account"])]),
-            ("paymentterms", _ref(order.get("paymentterms"))),
-            ("shippingterms", _ref(order.get("shippingterms"))),
-        ]
-    entries = [
-        (
-            "payment",
-            [
-                ("type", p["type"]),
-                ("value", p["value"]),
-                ("created", p["created"]),
-                ("transaction", p["transaction"]),
-            ],
-        )
-        for p in order["payments"]
-    ]
-    captured = Decimal(payment["captured"])
-    status = "complete" if captured and captured >= total else "incomplete"
-    payments: Pairs = [("name", payment["name"])] if retail else []
-    payments += [
-        ("type", payment["type"]),
-        ("total", plain(captured)),
-        ("status", status),
-        ("method", payment["method"]),
-        *entries,
-    ]
-    collection = order.get("collection")
-    warehouse = order.get("primary_warehouse")
-    all_rows = [(i, i["qty"] - i["cancelled"]) for i in order["items"] if i["qty"] > i["cancelled"]]
-    cancelled = [(i, i["cancelled"]) for i in order["items"] if i["cancelled"]]
-    out += [
-        ("collection", list(map(tuple, collection)) if collection else ""),
-        ("primary_warehouse", [("warehouse", [("id", warehouse)])] if warehouse else ""),
-        (
-            "shipping",
-            [
-                ("subtotal", order["shipping"]),
-                ("description", order["shipping_description"]),
-                ("key", order["currency"].lower() if retail else ""),
-            ],
-        ),
-        ("payments", payments),
-        ("products", _products(order, all_rows, True)),
-        ("cancelled", _products(order, cancelled, False)),
-        ("shipments", [("shipment", _shipment_pairs(order, s)) for s in order["shipments"]]),
-        ("carrierinformation", [("carrier", ""), ("service", ""), ("account", ""), ("taxid", "")]),
-    ]
-    if retail:
-        out.append(("customer", [("id", order["customer"])] if order.get("customer") else ""))
-    out += [
-        ("shippingaddress", list(map(tuple, order["shippingaddress"]))),
-        ("billingaddress", list(map(tuple, order["billingaddress"]))),
-        ("internalinformation", order["internalinformation"]),
-        ("other", order["other"]),
-    ]
-    if not retail:
-        out.append(("ponumber", order["ponumber"]))
-    out += [("market", _ref(order["market"])), ("pricelist", _ref(order["pricelist"]))]
-    return out
-
-
-def queue_order_event(store: Store, order: dict[str, Any]) -> int:
-    data = "<ns1:order>" + render(order_pairs(order), "ns1:") + "</ns1:order>"
-    return store.add_event("order", order["id"], data, market=order["market"]["id"])
