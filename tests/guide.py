@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -77,3 +78,47 @@ def canonical(xml: str | bytes) -> str:
     return etree.canonicalize(
         etree.tostring(root, encoding="unicode"), strip_text=True, rewrite_prefixes=True
     )
+
+
+#: The guide's direct-to-consumer order 30 (its "Event" example) as ``Sandbox.place_order``
+#: arguments: a chair and a red sweater in S, shipping 12, order rows 80 and 81, and the
+#: shipment Centra created for it automatically (8).
+ORDER_30: dict[str, Any] = {
+    "market": "Retail-Sweden",
+    "pricelist": "EUR-Retail",
+    "id": 30,
+    "email": "someone@example.com",
+    "address": {
+        "firstname": "Example",
+        "lastname": "Person",
+        "address1": "Teststreet 123",
+        "city": "Testcity",
+        "zipcode": "12345",
+        "country": "SE",
+        "telephone": "123456789",
+    },
+    "shipping": "12",
+    "shipment_id": "8",
+    "lines": [
+        {"product": "PWC", "variation": "PWC", "size": "OS", "qty": 1, "orderitem": 80},
+        {"product": "T001", "variation": "T001_RED", "size": "S", "qty": 1, "orderitem": 81},
+    ],
+}
+
+#: The guide's wholesale order 25 ("Event By Markets") for account 12345, pending, rows 67-71.
+ORDER_25: dict[str, Any] = {
+    "market": "Wholesale-Market",
+    "pricelist": "USD-Wholesale",
+    "id": 25,
+    "account": "12345",
+    "shipping": "123",
+    "other": "The buyer can leave a message or special instructions here.",
+    "ponumber": "Example1",
+    "lines": [
+        {"product": "PWC", "variation": "PWC", "size": "OS", "qty": 2, "orderitem": 67},
+        {"product": "T001", "variation": "T001_BLUE", "size": "S", "qty": 1, "orderitem": 68},
+        {"product": "T001", "variation": "T001_BLUE", "size": "M", "qty": 2, "orderitem": 69},
+        {"product": "T001", "variation": "T001_RED", "size": "M", "qty": 3, "orderitem": 70},
+        {"product": "T001", "variation": "T001_RED", "size": "L", "qty": 4, "orderitem": 71},
+    ],
+}

@@ -19,6 +19,7 @@ import pytest
 from pipeline.sandbox import Sandbox
 from tests.batch.helpers import report_rows
 from tests.conftest import FIXTURES, PASSWORD, USERNAME, Workspace, make_workspace
+from tests.guide import ORDER_25, ORDER_30
 
 CATALOGUE = [
     "markets.csv",
@@ -116,50 +117,13 @@ def _age(path: Path, order: int) -> None:
 
 
 def place_order_30(sandbox: Sandbox, **options: Any) -> str:
-    """The guide's direct-to-consumer order 30: a chair and a red sweater in S, shipping 12,
-    order rows 80 and 81, and the shipment Centra created for it automatically (8)."""
-    return sandbox.place_order(
-        market="Retail-Sweden",
-        pricelist="EUR-Retail",
-        id=30,
-        email="someone@example.com",
-        address={
-            "firstname": "Example",
-            "lastname": "Person",
-            "address1": "Teststreet 123",
-            "city": "Testcity",
-            "zipcode": "12345",
-            "country": "SE",
-            "telephone": "123456789",
-        },
-        shipping="12",
-        shipment_id="8",
-        lines=[
-            {"product": "PWC", "variation": "PWC", "size": "OS", "qty": 1, "orderitem": 80},
-            {"product": "T001", "variation": "T001_RED", "size": "S", "qty": 1, "orderitem": 81},
-        ],
-        **options,
-    )
+    """The guide's direct-to-consumer order 30 (see tests/guide.py)."""
+    return sandbox.place_order(**{**ORDER_30, **options})
 
 
 def place_order_25(sandbox: Sandbox) -> str:
-    """The guide's wholesale order 25 for account 12345, pending, rows 67 to 71."""
-    return sandbox.place_order(
-        market="Wholesale-Market",
-        pricelist="USD-Wholesale",
-        id=25,
-        account="12345",
-        shipping="123",
-        other="The buyer can leave a message or special instructions here.",
-        ponumber="Example1",
-        lines=[
-            {"product": "PWC", "variation": "PWC", "size": "OS", "qty": 2, "orderitem": 67},
-            {"product": "T001", "variation": "T001_BLUE", "size": "S", "qty": 1, "orderitem": 68},
-            {"product": "T001", "variation": "T001_BLUE", "size": "M", "qty": 2, "orderitem": 69},
-            {"product": "T001", "variation": "T001_RED", "size": "M", "qty": 3, "orderitem": 70},
-            {"product": "T001", "variation": "T001_RED", "size": "L", "qty": 4, "orderitem": 71},
-        ],
-    )
+    """The guide's wholesale order 25 (see tests/guide.py)."""
+    return sandbox.place_order(**ORDER_25)
 
 
 def sample(name: str) -> Path:

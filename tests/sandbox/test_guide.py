@@ -9,6 +9,7 @@ from typing import Any
 from lxml import etree
 
 from pipeline.sandbox import Sandbox
+from tests.guide import ORDER_25, ORDER_30
 from tests.sandbox.conftest import (
     SWEATER_STOCK,
     SoapClient,
@@ -60,43 +61,8 @@ def place_guide_orders(sb: Sandbox, client: SoapClient) -> None:
     guide's lines, order item ids and shipment id. The guide never sends stock for the
     sweater, and an order cannot allocate stock that is not there, so it is sent first."""
     assert client.call("products_Update", SWEATER_STOCK).success
-    sb.place_order(
-        market="Retail-Sweden",
-        pricelist="EUR-Retail",
-        id=30,
-        email="someone@example.com",
-        address={
-            "firstname": "Example",
-            "lastname": "Person",
-            "address1": "Teststreet 123",
-            "city": "Testcity",
-            "zipcode": "12345",
-            "country": "SE",
-            "telephone": "123456789",
-        },
-        shipping="12",
-        shipment_id="8",
-        lines=[
-            {"product": "PWC", "variation": "PWC", "size": "OS", "qty": 1, "orderitem": 80},
-            {"product": "T001", "variation": "T001_RED", "size": "S", "qty": 1, "orderitem": 81},
-        ],
-    )
-    sb.place_order(
-        market="Wholesale-Market",
-        pricelist="USD-Wholesale",
-        id=25,
-        account="12345",
-        shipping="123",
-        other="The buyer can leave a message or special instructions here.",
-        ponumber="Example1",
-        lines=[
-            {"product": "PWC", "variation": "PWC", "size": "OS", "qty": 2, "orderitem": 67},
-            {"product": "T001", "variation": "T001_BLUE", "size": "S", "qty": 1, "orderitem": 68},
-            {"product": "T001", "variation": "T001_BLUE", "size": "M", "qty": 2, "orderitem": 69},
-            {"product": "T001", "variation": "T001_RED", "size": "M", "qty": 3, "orderitem": 70},
-            {"product": "T001", "variation": "T001_RED", "size": "L", "qty": 4, "orderitem": 71},
-        ],
-    )
+    sb.place_order(**ORDER_30)
+    sb.place_order(**ORDER_25)
 
 
 def test_every_guide_request_succeeds_in_order(sb: Sandbox, client: SoapClient) -> None:
