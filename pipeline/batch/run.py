@@ -41,7 +41,7 @@ from pipeline.batch.report import (
 from pipeline.batch.sender import FailureBook, Outcome, send_chunk
 from pipeline.centra.client import CentraClient
 from pipeline.config import Settings
-from pipeline.errors import CentraError, InputError, LoginRefused, PipelineError
+from pipeline.errors import CentraError, ConfigError, InputError, LoginRefused, PipelineError
 from pipeline.mapping.engine import MappedFile, MappedObject, map_file
 from pipeline.mapping.schema import CompiledMapping, load_mappings
 from pipeline.state.atomic import move_durably, unique_path
@@ -147,13 +147,26 @@ def run_batch(
     wait_for_settle: bool = True,
     sleep: Callable[[float], None] = time.sleep,
     progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    command: str | None = None,
 ) -> RunSummary:
-    """Import every ready inbox file (or only ``push``) into Centra; the caller holds the lock."""
+    """Import every ready inbox file (or only ``push``) into Centra; the caller holds the lock.
+
+    ``should_stop`` is asked before each claim and between chunks (``watch`` sets it on
+    SIGTERM): files already sent completely are archived, the others stay claimed for the
+    next run. ``command`` names the run in the journal (default ``run`` or ``push``).
+    """
     started = time.monotonic()
     summary = RunSummary()
     progress = progress or Progress()
     mappings = load_mappings(settings.folder("mappings"))
-    run_id = journal.start_run("push" if push else "run")
+    if not settings.folder("inbox").is_dir():
+        raise ConfigError(
+            f"the inbox {settings.folder('inbox')} does not exist",
+            hint="create it (or mount the share it lives on); the pipeline does not create it, "
+            "so that an unmounted share is noticed",
+        )
+    run_id = journal.start_run(command or ("push" if push else "run"))
     try:
         if pull is not None:
             summary.events = pull()  # events before stock: stock is free-to-allocate
@@ -162,11 +175,19 @@ def run_batch(
             work += _claim_pushed(settings, journal, mappings, push, run_id, force, summary)
         else:
             work += _claim_ready(
-                settings, journal, mappings, run_id, force, summary, wait_for_settle, sleep
+                settings,
+                journal,
+                mappings,
+                run_id,
+                force,
+                summary,
+                wait_for_settle,
+                sleep,
+                should_stop,
             )
         _map_all(work, journal)
         progress.start(sum(len(p.mapped.objects) for w in work for p in w.parts if p.mapped))
-        _send_all(settings, client, journal, work, summary, progress)
+        _send_all(settings, client, journal, work, summary, progress, should_stop)
     except (LoginRefused, CentraError) as exc:
         summary.stopped = exc
         log.error("the run stopped: %s (claimed files stay claimed; the next run resumes)", exc)
@@ -191,7 +212,7 @@ def run_batch(
 
 def _processing(settings: Settings) -> Path:
     folder = settings.folder("inbox") / PROCESSING
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)  # never the inbox itself: see run_batch
     return folder
 
 
@@ -275,6 +296,7 @@ def _claim_ready(
     summary: RunSummary,
     wait_for_settle: bool,
     sleep: Callable[[float], None],
+    should_stop: Callable[[], bool],
 ) -> list[_Work]:
     inbox = settings.folder("inbox")
     opts = settings.file.inbox
@@ -293,6 +315,8 @@ def _claim_ready(
         )
     work: list[_Work] = []
     for path in scan.ready:
+        if should_stop():
+            break
         parts = _parts(mappings, path.name)
         if not parts:
             summary.files.append(
@@ -436,8 +460,10 @@ def _send_all(
     work: list[_Work],
     summary: RunSummary,
     progress: Progress,
+    should_stop: Callable[[], bool],
 ) -> None:
     failures = FailureBook()
+    unfinished: set[int] = set()  # files with chunks left unsent after a stop request
     for item in work:
         for part in item.parts:
             for problem in part.mapped.problems if part.mapped else ():
@@ -452,6 +478,9 @@ def _send_all(
     parallel = settings.file.batch.parallel
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="send") as pool:
         for item, number, part, entity, objs in _groups(work):
+            if should_stop():
+                unfinished.add(item.record.id)
+                continue
             size = settings.file.batch.size_for(entity)
             target = f"{number}:{entity}"
             done = journal.chunk_outcomes(item.record.id, target)
@@ -472,6 +501,9 @@ def _send_all(
             pending: dict[Future[list[Outcome]], int] = {}
             try:
                 while todo or pending:
+                    if todo and should_stop():
+                        unfinished.add(item.record.id)
+                        todo.clear()  # let the chunks in flight finish, send no more
                     while todo and len(pending) < parallel:
                         chunk_no = todo.pop(0)
                         objects = [obj for _, obj in chunks[chunk_no]]
@@ -507,6 +539,19 @@ def _send_all(
             log.info("%s: %s sent (%d objects)", item.record.name, entity, len(objs))
     crash_point("before_archive")
     for item in work:
+        if item.record.id in unfinished:
+            log.warning(
+                "%s: stopped before all of it was sent; the next run finishes it", item.record.name
+            )
+            summary.files.append(
+                FileResult(
+                    item.record.name,
+                    "claimed",
+                    item.entities,
+                    message="stopped before it was sent completely; the next run finishes it",
+                )
+            )
+            continue
         summary.files.append(_finish(settings, journal, item))
 
 

@@ -86,9 +86,12 @@ def main() -> None:
 
 # Commands register themselves on ``cli`` when their module is imported.
 from pipeline.cli import batch as _batch  # noqa: E402,F401
+from pipeline.cli import demo as _demo  # noqa: E402,F401
+from pipeline.cli import init as _init  # noqa: E402,F401
 from pipeline.cli import ping as _ping  # noqa: E402,F401
 from pipeline.cli import pull as _pull  # noqa: E402,F401
 from pipeline.cli import sandbox as _sandbox  # noqa: E402
 from pipeline.cli import validate as _validate  # noqa: E402,F401
+from pipeline.cli import watch as _watch  # noqa: E402,F401
 
 cli.add_command(_sandbox.sandbox)

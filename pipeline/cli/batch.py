@@ -18,6 +18,7 @@ from pipeline.centra.client import client_from_settings
 from pipeline.cli import Context, cli, fail, pass_ctx
 from pipeline.config import Settings, load_settings
 from pipeline.errors import PipelineError
+from pipeline.logs import log_to_file
 from pipeline.state.journal import Journal
 from pipeline.state.lock import WorkspaceLock
 from pipeline.vocabulary import ORDER
@@ -67,6 +68,7 @@ class TerminalProgress(Progress):
 def _execute(ctx: Context, command: str, push: Path | None = None, force: bool = False) -> None:
     try:
         settings = load_settings(ctx.workspace, ctx.config)
+        log_to_file(settings.folder("state"))
         with ExitStack() as stack:
             stack.enter_context(WorkspaceLock(settings.folder("state"), command))
             journal = stack.enter_context(Journal.open(settings.folder("state") / "journal.sqlite"))

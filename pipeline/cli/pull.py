@@ -10,6 +10,7 @@ from pipeline.centra.client import client_from_settings
 from pipeline.cli import EXIT_OK, Context, cli, exit_code_for, pass_ctx
 from pipeline.config import load_settings
 from pipeline.errors import PipelineError
+from pipeline.logs import log_to_file
 from pipeline.outbox.pull import PullSummary, pull_events
 from pipeline.state.journal import Journal
 from pipeline.state.lock import WorkspaceLock
@@ -30,6 +31,7 @@ def pull(ctx: Context) -> None:
     error: PipelineError | None = None
     try:
         settings = load_settings(ctx.workspace, ctx.config)
+        log_to_file(settings.folder("state"))
         state = settings.folder("state")
         with WorkspaceLock(state, "pull"), Journal.open(state / "journal.sqlite") as journal:
             run_id = journal.start_run("pull")

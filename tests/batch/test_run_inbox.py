@@ -126,3 +126,11 @@ def test_refused_login_exits_3_and_nothing_goes_to_failed(
     assert code == 0
     assert [f["status"] for f in out["files"]] == ["done"]
     assert "Retail-Sweden" in sandbox.export("markets")
+
+
+def test_a_missing_inbox_is_an_error_not_created(workspace: Workspace) -> None:
+    workspace.inbox.rmdir()  # e.g. a share that is not mounted
+    done = workspace.cli("run")
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr and "mount" in done.stderr
+    assert not workspace.inbox.exists()

@@ -1,0 +1,53 @@
+"""``centra-pipeline watch``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pipeline.cli import Context, cli, fail, pass_ctx
+from pipeline.config import load_settings
+from pipeline.errors import PipelineError
+from pipeline.logs import log_to_file, setup_logging
+from pipeline.watcher import DEFAULT_RESCAN, MODES, serve
+
+
+@cli.command()
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="auto",
+    show_default=True,
+    help="events: file-system events wake the watcher early; polling: rescans only; "
+    "auto: polling when the inbox is on a network or FUSE mount (cifs, smb, nfs, fuse).",
+)
+@click.option(
+    "--rescan",
+    type=click.FloatRange(min=0.05),
+    default=DEFAULT_RESCAN,
+    show_default=True,
+    help="Seconds between full rescans of the inbox (the source of truth in every mode).",
+)
+@pass_ctx
+def watch(ctx: Context, mode: str, rescan: float) -> None:
+    """Import inbox files as they become complete; pull events every orders.poll_interval.
+
+    Each cycle is a `run` under the workspace lock (pull events, then import every ready
+    file), so a cron `run` while a cycle is busy exits 4, and can go between cycles. Files
+    are taken once they settled (inbox.settle_seconds) or, with inbox.done_marker, once
+    NAME.done exists. An observer crash or a vanished share is logged and recovered from.
+    SIGTERM or SIGINT (Ctrl-C) finishes the files in hand, releases the lock and exits 0; a
+    second signal stops at once (exit 130; the next run finishes what was claimed). Logs go
+    to stderr (INFO unless -v asks for more) and to state/logs/pipeline.log. Exit 2
+    configuration, 3 login refused, 4 another watch runs on this workspace.
+    """
+    setup_logging(max(ctx.verbose, 1))  # a service's output is its log
+    try:
+        settings = load_settings(ctx.workspace, ctx.config)
+        log_to_file(settings.folder("state"))
+        code = serve(settings, mode=mode, rescan=rescan)
+    except PipelineError as exc:
+        fail(exc)
+        return
+    sys.exit(code)
