@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -108,20 +108,17 @@ def pull(url: str, workspace: Path) -> tuple[int, int, float]:
     return summary.objects, summary.rows, time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--lines", type=int, default=5)
-    args = parser.parse_args()
+def measure(orders: int, lines: int, log: Callable[[str], None] = print) -> dict[str, float]:
+    """Place ``orders`` orders, then time the floor and the pull on identical copies."""
     with tempfile.TemporaryDirectory(prefix="bench-pull-") as tmp:
         base = Path(tmp) / "base.db"
         started = time.perf_counter()
         with sandbox(base) as url:
             with CentraClient(url, USER, PASSWORD) as client:
                 load_catalogue(client)
-            place_orders(url, args.orders, args.lines)
-        print(f"placed {args.orders} orders of {args.lines} lines in "
-              f"{time.perf_counter() - started:.1f} s (admin API)")  # fmt: skip
+            place_orders(url, orders, lines)
+        log(f"placed {orders} orders of {lines} lines in "
+            f"{time.perf_counter() - started:.1f} s (admin API)")  # fmt: skip
         for name in ("floor.db", "pull.db"):
             shutil.copyfile(base, Path(tmp) / name)
         with sandbox(Path(tmp) / "floor.db") as url:
@@ -130,11 +127,23 @@ def main() -> None:
             objects, rows, pull_s = pull(url, Path(tmp) / "ws")
         outbox = Path(tmp) / "ws" / "outbox"
         size_mb = sum(p.stat().st_size for p in outbox.glob("*.csv")) / 1e6
-    print(f"floor (events_Get + parse + events_Done, no writing): {events / floor_s:8.0f} events/s "
-          f"({floor_s:.1f} s for {events})")  # fmt: skip
-    print(f"pull into the outbox:                                 {objects / pull_s:8.0f} orders/s "
-          f"({pull_s:.1f} s, {rows} rows, {size_mb:.1f} MB of CSV)")  # fmt: skip
-    print(f"pull / floor: {pull_s / floor_s:.2f}x the time")
+    return {"events": events, "floor_s": floor_s, "objects": objects, "rows": rows,
+            "pull_s": pull_s, "csv_mb": size_mb}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--lines", type=int, default=5)
+    args = parser.parse_args()
+    f = measure(args.orders, args.lines)
+    rate = f["events"] / f["floor_s"]
+    print(f"floor (events_Get + parse + events_Done, no writing): "
+          f"{rate:8.0f} events/s ({f['floor_s']:.1f} s for {f['events']})")  # fmt: skip
+    print(f"pull into the outbox:                                 "
+          f"{f['objects'] / f['pull_s']:8.0f} orders/s ({f['pull_s']:.1f} s, {f['rows']} rows, "
+          f"{f['csv_mb']:.1f} MB of CSV)")  # fmt: skip
+    print(f"pull / floor: {f['pull_s'] / f['floor_s']:.2f}x the time")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -99,20 +99,22 @@ def running_sandbox(db: str, in_process: bool) -> Iterator[str]:
         proc.communicate(timeout=30)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000, help="small requests to time")
-    parser.add_argument("--rows", type=int, default=30000, help="size rows per products_Update")
-    parser.add_argument("--batches", type=int, default=3, help="products_Update calls to time")
-    parser.add_argument("--memory", action="store_true", help="use :memory: instead of a file")
-    parser.add_argument("--in-process", action="store_true", help="embed the sandbox")
-    args = parser.parse_args()
-
+def measure(
+    requests: int = 3000,
+    rows: int = 30000,
+    batches: int = 3,
+    memory: bool = False,
+    in_process: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, float]:
+    """Time small requests (bare and through the pipeline's client) and products_Update ingest;
+    print each figure through ``log`` and return them."""
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        db = ":memory:" if args.memory else str(Path(tmp) / "bench.db")
-        where = "in-process" if args.in_process else "own process"
-        where += ", memory db" if args.memory else ", file db"
-        with running_sandbox(db, args.in_process) as soap_url:
+        db = ":memory:" if memory else str(Path(tmp) / "bench.db")
+        where = "in-process" if in_process else "own process"
+        where += ", memory db" if memory else ", file db"
+        with running_sandbox(db, in_process) as soap_url:
             url = urlsplit(soap_url)
             conn = http.client.HTTPConnection(url.hostname, url.port)
             sizes = "".join(
@@ -128,48 +130,64 @@ def main() -> None:
             for _ in range(100):  # warm-up
                 send(conn, url.path, "events_Get", small)
             started = time.perf_counter()
-            for _ in range(args.requests):
+            for _ in range(requests):
                 send(conn, url.path, "events_Get", small)
             elapsed = time.perf_counter() - started
-            print(
+            figures["bare_requests_per_s"] = requests / elapsed
+            log(
                 f"small requests (events_Get, one kept-alive connection; sandbox {where}): "
-                f"{args.requests / elapsed:,.0f} requests/s "
-                f"({elapsed / args.requests * 1000:.2f} ms each)"
+                f"{requests / elapsed:,.0f} requests/s "
+                f"({elapsed / requests * 1000:.2f} ms each)"
             )
 
             client = CentraClient(soap_url, "example", "secret")
             for _ in range(100):  # warm-up
                 client.events_get("all")
             started = time.perf_counter()
-            for _ in range(args.requests):
+            for _ in range(requests):
                 client.events_get("all")
             elapsed = time.perf_counter() - started
-            print(
+            figures["client_requests_per_s"] = requests / elapsed
+            log(
                 f"small requests with the pipeline's client (events_Get, build + send + parse): "
-                f"{args.requests / elapsed:,.0f} requests/s "
-                f"({elapsed / args.requests * 1000:.2f} ms each)"
+                f"{requests / elapsed:,.0f} requests/s "
+                f"({elapsed / requests * 1000:.2f} ms each)"
             )
             client.close()
 
-            products = max(1, args.rows // 30)
-            rows = products * 5 * 6
-            bodies = [catalogue(products, 5, 6, b) for b in range(args.batches)]
+            products = max(1, rows // 30)
+            per_request = products * 5 * 6
+            bodies = [catalogue(products, 5, 6, b) for b in range(batches)]
             started = time.perf_counter()
             for body in bodies:
                 send(conn, url.path, "products_Update", body)
             elapsed = time.perf_counter() - started
-            total = rows * args.batches
+            total = per_request * batches
             mb = sum(len(b) for b in bodies) / 1e6
-            print(
+            figures["ingest_rows_per_s"] = total / elapsed
+            log(
                 f"products_Update ingest: {total / elapsed:,.0f} size rows/s "
-                f"({args.batches} requests x {rows:,} size rows with EAN and stock, "
+                f"({batches} requests x {per_request:,} size rows with EAN and stock, "
                 f"{mb:.1f} MB, {elapsed:.2f} s)"
             )
             resend_started = time.perf_counter()
             send(conn, url.path, "products_Update", bodies[0])
             resend = time.perf_counter() - resend_started
-            print(f"products_Update identical resend: {rows / resend:,.0f} size rows/s")
+            figures["resend_rows_per_s"] = per_request / resend
+            log(f"products_Update identical resend: {per_request / resend:,.0f} size rows/s")
             conn.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000, help="small requests to time")
+    parser.add_argument("--rows", type=int, default=30000, help="size rows per products_Update")
+    parser.add_argument("--batches", type=int, default=3, help="products_Update calls to time")
+    parser.add_argument("--memory", action="store_true", help="use :memory: instead of a file")
+    parser.add_argument("--in-process", action="store_true", help="embed the sandbox")
+    args = parser.parse_args()
+    measure(args.requests, args.rows, args.batches, args.memory, args.in_process)
 
 
 if __name__ == "__main__":

@@ -58,15 +58,55 @@ def escape_text(text: str) -> str:
     return text.translate(_ESCAPE)
 
 
+#: Anything in a text that needs escaping or refusing; most texts have none of it.
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Element names already checked against _NAME (payload keys come from a small vocabulary).
+_CHECKED_NAMES: set[str] = set()
+_CHECKED_LIMIT = 10_000
+
+
+def _check_name(name: str) -> None:
+    if name in _CHECKED_NAMES:
+        return
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise PayloadError(f"{name!r} is not a valid element name")
+    if len(_CHECKED_NAMES) < _CHECKED_LIMIT:
+        _CHECKED_NAMES.add(name)
+
+
 def _write(name: str, value: Any, out: list[str]) -> None:
+    # The common types first, tested by exact class: this is the hot path of large imports.
+    cls = value.__class__
+    if cls is str:
+        _check_name(name)
+        if not value:
+            out.append(f"<{name}/>")
+        elif _SPECIAL.search(value) is None:
+            out.append(f"<{name}>{value}</{name}>")
+        else:
+            out.append(f"<{name}>{escape_text(value)}</{name}>")
+        return
+    if cls is dict:
+        _check_name(name)
+        if not value:
+            out.append(f"<{name}/>")
+            return
+        out.append(f"<{name}>")
+        for key, child in value.items():
+            _write(key, child, out)
+        out.append(f"</{name}>")
+        return
+    if cls is list:
+        for item in value:
+            _write(name, item, out)
+        return
     if value is None:
         return
     if isinstance(value, (list, tuple)):
         for item in value:
             _write(name, item, out)
         return
-    if not _NAME.match(name):
-        raise PayloadError(f"{name!r} is not a valid element name")
+    _check_name(name)
     if isinstance(value, RawXml):
         out.append(f"<{name}>{value}</{name}>")
     elif isinstance(value, str):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pipeline.errors import ReadError
 from pipeline.mapping.catalogue import Catalogue
@@ -96,6 +96,13 @@ class _LevelPlan:
             self.key_given: Callable[[dict[str, str]], bool] = lambda f: bool(f.get(only))
         else:
             self.key_given = lambda f: all(f.get(k) for k in parts)
+        # For the row loop: (sub, values) pairs, and whether any value of the level is Bad (a
+        # level without any can skip the per-cell check).
+        self.pairs = tuple((sub, values) for sub, values, _ in self.rules)
+        self.may_be_bad = any(isinstance(v, Bad) for _, values, _ in self.rules for v in values)
+        self.name = self.level.name
+        self.key_parts = self.level.key
+        self.parent = self.level.parent
 
 
 @dataclass
@@ -379,7 +386,24 @@ class _Mapper:
         bad = False
         missing_keys: list[tuple[_LevelPlan, dict[str, str]]] = []
         for lp in plan.levels:
-            fields: dict[str, str] = {}
+            if not lp.may_be_bad:
+                # The common case: the level's values are all text (no Bad anywhere).
+                fields = cast(
+                    "dict[str, str]",
+                    {sub: v for sub, values in lp.pairs if (v := values[i]) is not None},
+                )
+                if not lp.key_given(fields):
+                    if fields:
+                        missing_keys.append((lp, fields))
+                    continue
+                key = tuple([fields.get(k, "") for k in lp.key_parts])
+                if lp.parent is not None and lp.parent not in present_names:
+                    missing_keys.append((lp, fields))
+                    continue
+                present_names[lp.name] = key
+                present.append((lp, key, fields))
+                continue
+            fields = {}
             for sub, values, label in lp.rules:
                 value = values[i]
                 if value is None:
@@ -461,11 +485,19 @@ class _Mapper:
             node = container.get(key)
             if node is None:
                 node = container[key] = _Node()
+                if level.name == entity.unit:
+                    node.rows = [i]
+                node.fields = dict(fields)
+                nodes[level.name] = node
+                continue
             if level.name == entity.unit:
                 if node.rows is None:
                     node.rows = [i]
                 elif node.rows[-1] != i:
                     node.rows.append(i)
+            if node.fields == fields:
+                nodes[level.name] = node
+                continue
             for sub, value in fields.items():
                 old = node.fields.get(sub)
                 if old is None:

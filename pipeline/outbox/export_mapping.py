@@ -22,6 +22,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -155,8 +156,35 @@ def digest(rows: Sequence[Sequence[str | None]]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_NS_DECLARATION = re.compile(rb' xmlns(?::[A-Za-z_][\w.-]*)?="[^"]*"')
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
 def strip_namespaces(element: etree._Element) -> etree._Element:
-    """A copy of ``element`` as the root of its own tree, every tag by its local name only."""
+    """A copy of ``element`` as the root of its own tree, every tag by its local name only.
+
+    Fast path: serialise, drop the namespace declarations and the tag prefixes they bind, and
+    parse again (a fraction of the time of renaming element by element in Python). Where bytes
+    other than tags could carry such a prefix (a CDATA section, a comment, a processing
+    instruction) or an attribute has a prefix (it would lose its namespace, so the parse
+    fails), element by element.
+    """
+    data = etree.tostring(element, with_tail=False)
+    if b"<![CDATA[" not in data and b"<!--" not in data and b"<?" not in data:
+        stripped = data
+        for declaration in set(_NS_DECLARATION.findall(data)):
+            stripped = stripped.replace(declaration, b"")
+            prefix = declaration.partition(b":")[2].partition(b"=")[0]
+            if prefix:
+                stripped = stripped.replace(b"<" + prefix + b":", b"<")
+                stripped = stripped.replace(b"</" + prefix + b":", b"</")
+        try:
+            root = etree.fromstring(stripped, _PARSER)
+        except etree.XMLSyntaxError:
+            pass  # a prefixed attribute lost its declaration: the slow path keeps it
+        else:
+            root.tail = element.tail  # as a deep copy keeps it
+            return root
     root = copy.deepcopy(element)
     for el in root.iter():
         tag = el.tag
@@ -398,9 +426,51 @@ def _node_text(node: Any) -> str:
 Evaluate = Callable[[etree._Element], Any]
 
 
+_STEP = r"[A-Za-z_][\w.-]*"
+_SIMPLE_PATH = re.compile(rf"(?P<abs>/)?(?P<up>(?:\.\./)*)(?P<down>{_STEP}(?:/{_STEP})*)")
+
+
+def _simple(text: str) -> Evaluate | None:
+    """A plain-Python evaluator for the common paths (``/order/id``, ``../../id``,
+    ``orderitem/id``): child steps, optionally after ``..`` steps or from the root. It gives
+    the same nodes in the same (document) order as the XPath, without the XPath engine's
+    per-call cost. None for anything else."""
+    match = _SIMPLE_PATH.fullmatch(text.strip())
+    if match is None or (match["abs"] and match["up"]):
+        return None
+    ups = match["up"].count("..")
+    first, *steps = match["down"].split("/")
+    if match["abs"]:
+
+        def start(element: etree._Element) -> list[etree._Element]:
+            root = element.getroottree().getroot()
+            return [root] if root.tag == first else []
+
+    else:
+        steps = [first, *steps]
+
+        def start(element: etree._Element) -> list[etree._Element]:
+            for _ in range(ups):
+                parent = element.getparent()
+                if parent is None:
+                    return []
+                element = parent
+            return [element]
+
+    def evaluate(element: etree._Element) -> list[etree._Element]:
+        nodes = start(element)
+        for step in steps:
+            if not nodes:
+                break
+            nodes = [child for node in nodes for child in node.iterchildren(step)]
+        return nodes
+
+    return evaluate
+
+
 def _evaluator(path: etree.XPath, variables: Mapping[str, etree.XPath]) -> Evaluate:
     if not variables:
-        return path
+        return _simple(path.path) or path
     return lambda element: path(
         element, **{name: _first_text(var(element)) for name, var in variables.items()}
     )

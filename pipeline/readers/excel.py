@@ -59,6 +59,10 @@ def read_excel(path: Path, options: ReadOptions) -> Table:
         workbook.close()
     patches = _scan_sheet_xml(path, names.index(sheet_name))
     first = options.header_row - 1
+    if not patches:
+        table = _plain_table(file, rows[first:], options, sheet_name)
+        if table is not None:
+            return table
     records: list[list[str]] = []
     cell_errors: dict[tuple[int, int], str] = {}
     for r in range(first, len(rows)):
@@ -92,6 +96,50 @@ def read_excel(path: Path, options: ReadOptions) -> Table:
         options=options,
         sheet=sheet_name,
         cell_errors=cell_errors,
+    )
+
+
+def _plain_table(
+    file: str, rows: list[list[Any]], options: ReadOptions, sheet: str
+) -> Table | None:
+    """The common case, column by column: a rectangular sheet with nothing to patch and nothing
+    right of the header. None when the sheet needs :func:`build_table`'s row-by-row care."""
+    if len(rows) < 2 or len({len(r) for r in rows}) != 1:
+        return None
+    header = [h.strip() for h in (_text(v, options) for v in rows[0])]
+    width = len(header)
+    while width and not header[width - 1]:
+        width -= 1
+    data = rows[1 + options.skip_rows :]
+    if width == 0 or not data:
+        return None
+    columns: list[list[str]] = []
+    for c, cells in enumerate(zip(*data, strict=True)):
+        # Most cells are already text; only the others go through _text.
+        texts = [v if v.__class__ is str else _text(v, options) for v in cells]
+        if c >= width:
+            if any(texts):
+                return None  # values right of the header: build_table reports those rows
+            continue
+        columns.append(texts)
+    # An empty row is empty in the first column too: only those rows need a closer look.
+    empty = [i for i, t in enumerate(columns[0]) if not t]
+    if empty:
+        empty = [i for i in empty if not any(col[i] for col in columns)]
+    start = options.header_row + 1 + options.skip_rows
+    numbers = list(range(start, start + len(data)))
+    if empty:
+        drop = set(empty)
+        keep = [i for i in range(len(data)) if i not in drop]
+        numbers = [numbers[i] for i in keep]
+        columns = [[col[i] for i in keep] for col in columns]
+    return Table(
+        file=file,
+        header=header[:width],
+        columns=list(columns),
+        row_numbers=numbers,
+        sheet=sheet,
+        header_line=options.header_row,
     )
 
 

@@ -1,0 +1,113 @@
+"""The fast paths added for speed give exactly what the general paths give."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from lxml import etree
+
+from pipeline.centra.xmlbuild import PayloadError, RawXml, fragment
+from pipeline.outbox.export_mapping import _simple, strip_namespaces
+from pipeline.readers.excel import _plain_table
+from pipeline.readers.table import ReadOptions, build_table
+
+
+def _slow_strip(element: etree._Element) -> etree._Element:
+    root = copy.deepcopy(element)
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag[:1] == "{":
+            el.tag = el.tag.rpartition("}")[2]
+    etree.cleanup_namespaces(root)
+    return root
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        "<a xmlns='urn:x'><b>1 &amp; &lt;2</b><c xmlns='urn:y'><d/></c></a>",
+        "<p:a xmlns:p='urn:x' xmlns:q='urn:q'><p:b q:at='1'>t</p:b></p:a>",
+        "<a xmlns='urn:x'><!-- <p:x --><b><![CDATA[<x>]]></b></a>",
+        "<p:a xmlns:p='urn:x'><p:b xml:lang='en' k='v'>t</p:b>tail<?pi x?></p:a>",
+        "<e:events xmlns:e='urn:c'><e:event><e:order><e:id>1</e:id></e:order>t</e:event>"
+        "</e:events>",
+    ],
+)
+def test_strip_namespaces_matches_renaming_element_by_element(xml: str) -> None:
+    doc = etree.fromstring(xml)
+    for element in [doc, *doc.iter(etree.Element)]:
+        assert etree.tostring(strip_namespaces(element)) == etree.tostring(_slow_strip(element))
+
+
+ORDER = etree.fromstring(
+    "<order><id>7</id><shipments><shipment><x/></shipment><shipment><id>S2</id></shipment>"
+    "<shipment><id>S3</id></shipment></shipments><products><product><id>P</id><variation>"
+    "<id>V</id></variation><sizes><size><id>M</id><orderitem><id>11</id></orderitem></size>"
+    "</sizes></product></products></order>"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "context"),
+    [
+        ("/order/id", "size"),
+        ("/order/shipments/shipment/id", "order"),
+        ("/nothere/id", "order"),
+        ("../../id", "size"),
+        ("../../variation/id", "size"),
+        ("orderitem/id", "size"),
+        ("id", "size"),
+        ("../../../../../../id", "size"),
+    ],
+)
+def test_simple_paths_give_the_xpath_nodes(path: str, context: str) -> None:
+    element = next(ORDER.iter(context))
+    simple = _simple(path)
+    assert simple is not None
+    assert simple(element) == etree.XPath(path)(element)
+
+
+@pytest.mark.parametrize("path", ["sum(qty)", "a[. != '']", "a//b", "/a/../b", "a/..", "@id"])
+def test_other_paths_stay_with_xpath(path: str) -> None:
+    assert _simple(path) is None
+
+
+def test_fragment_fast_path_escapes_and_refuses_as_before() -> None:
+    payload = {"a": {"b": "x & <y>", "c": "", "d": ["1", "2"], "e": None, "f": RawXml("<g/>")}}
+    assert fragment(payload) == ("<a><b>x &amp; &lt;y&gt;</b><c/><d>1</d><d>2</d><f><g/></f></a>")
+    assert fragment({"t": ("1", 2)}) == "<t>1</t><t>2</t>"
+    with pytest.raises(PayloadError):
+        fragment({"a": "bell \x07"})
+    with pytest.raises(PayloadError):
+        fragment({"1bad": "x"})
+    with pytest.raises(PayloadError):
+        fragment({"ok": {"bad name": "x"}})
+    with pytest.raises(PayloadError):
+        fragment({"a": True})
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["Id ", "Qty", ""], ["A", 1.0, ""], ["", "", ""], ["B", 2.5, ""], ["", "x", ""]],
+        [["Id", "Qty"], ["0001", 12345678901234.0], ["C", True]],
+    ],
+)
+def test_plain_excel_table_matches_build_table(rows: list[list[object]]) -> None:
+    from pipeline.readers.excel import _text
+
+    options = ReadOptions()
+    fast = _plain_table("f.xlsx", rows, options, "S")
+    records = [[_text(v, options) for v in row] for row in rows]
+    slow = build_table("f.xlsx", records, first_row_number=1, options=options, sheet="S")
+    assert fast is not None
+    assert (fast.header, [list(c) for c in fast.columns], fast.row_numbers) == (
+        slow.header,
+        [list(c) for c in slow.columns],
+        slow.row_numbers,
+    )
+
+
+def test_plain_excel_table_leaves_values_right_of_the_header_to_build_table() -> None:
+    rows: list[list[object]] = [["Id", ""], ["A", "stray"]]
+    assert _plain_table("f.xlsx", rows, ReadOptions(), "S") is None
