@@ -93,13 +93,13 @@ def _decimal_ok(value: str | None) -> bool:
     return True
 
 
-def _check_market(ctx: Ctx, id_: str, doc: list[Any]) -> None:
+def _check_market(ctx: Ctx, id_: str, doc: list[Any], request: list[Any]) -> None:
     type_ = doc_get(doc, "type")
     if type_ not in (None, "", "retail", "wholesale"):
         ctx.error(f"Market {id_}: type must be retail or wholesale, not {type_!r}")
 
 
-def _check_account(ctx: Ctx, id_: str, doc: list[Any]) -> None:
+def _check_account(ctx: Ctx, id_: str, doc: list[Any], request: list[Any]) -> None:
     refs = (
         ("market", "market"),
         ("pricelist", "pricelist"),
@@ -121,11 +121,12 @@ def _check_account(ctx: Ctx, id_: str, doc: list[Any]) -> None:
         )
 
 
-def _check_pricelist(ctx: Ctx, id_: str, doc: list[Any]) -> None:
+def _check_pricelist(ctx: Ctx, id_: str, doc: list[Any], request: list[Any]) -> None:
     type_ = doc_get(doc, "type")
     if type_ not in (None, "", "retail", "wholesale"):
         ctx.error(f"Pricelist {id_}: type must be retail or wholesale, not {type_!r}")
-    for items in doc_all(doc, "items"):
+    # Only the products this request sends: the stored ones were checked when they came.
+    for items in doc_all(request, "items"):
         for product in doc_all(items, "product"):
             pid = doc_get(product, "id")
             if not pid:
@@ -147,7 +148,7 @@ def _check_pricelist(ctx: Ctx, id_: str, doc: list[Any]) -> None:
                         ctx.error(f"Pricelist {id_}: {key} {value!r} of {pid} is not a number")
 
 
-def _check_deliverywindow(ctx: Ctx, id_: str, doc: list[Any]) -> None:
+def _check_deliverywindow(ctx: Ctx, id_: str, doc: list[Any], request: list[Any]) -> None:
     for group in doc_all(doc, "variations"):
         for variation in doc_all(group, "variation"):
             vid = doc_get(variation, "id")
@@ -155,13 +156,14 @@ def _check_deliverywindow(ctx: Ctx, id_: str, doc: list[Any]) -> None:
                 ctx.error(f"Delivery window {id_}: variation {vid} does not exist")
 
 
-def _check_terms(ctx: Ctx, id_: str, doc: list[Any]) -> None:
+def _check_terms(ctx: Ctx, id_: str, doc: list[Any], request: list[Any]) -> None:
     duedays = doc_get(doc, "duedays")
     if isinstance(duedays, str) and duedays and not duedays.isdigit():
         ctx.error(f"Terms {id_}: duedays must be a whole number, not {duedays!r}")
 
 
-Check = Callable[[Ctx, str, list[Any]], None]
+#: check(ctx, id, the stored document merged with the request, the request's document)
+Check = Callable[[Ctx, str, list[Any], list[Any]], None]
 
 #: operation: (collection element, item element, document type, check of the merged document)
 DOCUMENTS: dict[str, tuple[str, str, str, Check | None]] = {
@@ -199,7 +201,7 @@ def update_documents(ctx: Ctx, operation: str, el: Any) -> None:
         pairs = to_pairs(obj, skip=("id",))
         if check is not None:
             errors_before = len(ctx.errors)
-            check(ctx, id_, merge(ctx.store.get_doc(type_, id_) or [], pairs))
+            check(ctx, id_, merge(ctx.store.get_doc(type_, id_) or [], pairs), pairs)
             if len(ctx.errors) > errors_before:
                 continue
         ctx.store.put_doc(type_, id_, pairs)

@@ -73,37 +73,49 @@ def merge(old: Pairs, new: Pairs) -> Pairs:
     container of that name with the same id (buyers, pricelist products...), or is appended;
     one without an id merges into the first of its name. An empty element that names a
     container (``<buyers/>``) leaves the container unchanged.
+
+    Entries are found through indexes built once per call, so merging k products into a
+    pricelist of n costs k + n, not k x n.
     """
     result: list[list[Any]] = [[n, v] for n, v in old]
+    leaves: dict[str, list[Any]] = {}  # name -> first leaf entry
+    empties: dict[str, list[list[Any]]] = {}  # name -> empty leaves a container may fill
+    by_id: dict[tuple[str, str | None], list[Any]] = {}  # (name, id) -> first container entry
+    for entry in result:
+        name, value = entry
+        if isinstance(value, str):
+            leaves.setdefault(name, entry)
+            if value == "":
+                empties.setdefault(name, []).append(entry)
+        else:
+            by_id.setdefault((name, doc_id(value)), entry)
+            by_id.setdefault((name, None), entry)  # the first container of that name
     for name, value in new:
         if isinstance(value, str):
-            for entry in result:
-                if entry[0] == name and isinstance(entry[1], str):
-                    entry[1] = value
-                    break
-                if entry[0] == name and value == "":
-                    break
-            else:
-                result.append([name, value])
+            leaf = leaves.get(name)
+            if leaf is not None:
+                leaf[1] = value
+            elif not (value == "" and (name, None) in by_id):
+                entry = [name, value]
+                result.append(entry)
+                leaves[name] = entry
             continue
         key = doc_id(value)
-        match = None
-        for entry in result:
-            if entry[0] != name:
-                continue
-            if isinstance(entry[1], str):
-                if entry[1] == "":
-                    match = entry
-                    entry[1] = []
-                    break
-                continue
-            if key is None or doc_id(entry[1]) == key:
-                match = entry
-                break
+        match = by_id.get((name, key))
+        if match is None and empties.get(name):
+            match = empties[name].pop(0)
+            match[1] = []
+            if leaves.get(name) is match:
+                del leaves[name]
         if match is None:
-            result.append([name, value])
+            entry = [name, value]
+            result.append(entry)
+            by_id.setdefault((name, key), entry)
+            by_id.setdefault((name, None), entry)
         else:
             match[1] = merge(match[1], value)
+            by_id.setdefault((name, key), match)
+            by_id.setdefault((name, None), match)
     return [(n, v) for n, v in result]
 
 
