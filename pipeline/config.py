@@ -78,7 +78,9 @@ ENTITIES = ENTITY_ORDER
 
 
 class BatchSettings(_Model):
-    default: int = Field(100, ge=1, le=10000, description="objects per request")
+    # 250: measured 25% faster than 100 against 5 ms of latency, while one refused object
+    # still costs only ~8 extra requests to isolate (docs/performance.md).
+    default: int = Field(250, ge=1, le=10000, description="objects per request")
     per_entity: dict[str, int] = Field(default_factory=dict)
     parallel: int = Field(1, ge=1, le=8, description="requests in flight at once")
 

@@ -21,7 +21,7 @@ def test_the_repository_workspace_config_is_valid() -> None:
     root = Path(__file__).resolve().parents[1]
     settings = load_settings(root, env=ENV)
     assert settings.url.endswith("/system/service/module/soap/api")
-    assert settings.file.batch.size_for("products") == 100
+    assert settings.file.batch.size_for("products") == 250
     assert settings.folder("inbox") == root / "inbox"
 
 
