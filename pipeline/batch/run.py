@@ -247,15 +247,15 @@ def _resume(
             )
             continue
         parts = _parts(mappings, record.name)
-        if not path.exists() or not parts:
+        if not path.exists():
+            message = f"the claimed copy {path} disappeared before it was archived"
             journal.finish_file(
-                record.id,
-                status="failed",
-                archive_path=None,
-                report_path=None,
-                message="the claimed file disappeared or no mapping matches it any more",
+                record.id, status="failed", archive_path=None, report_path=None, message=message
             )
-            summary.files.append(FileResult(record.name, "failed", message="claimed file lost"))
+            summary.files.append(FileResult(record.name, "failed", message=message))
+            continue
+        if not parts:
+            summary.files.append(_unmatched_claim(settings, journal, record, path))
             continue
         log.warning("resuming %s, left unfinished by an earlier run", record.name)
         work.append(_Work(record, path, parts))
@@ -265,11 +265,33 @@ def _resume(
             if str(orphan) in known or is_ignored(orphan.name):
                 continue
             parts = _parts(mappings, orphan.name)
+            record = _record(journal, orphan, orphan.name, 0)
             if parts:
-                work.append(_Work(_record(journal, orphan, orphan.name, 0), orphan, parts))
+                work.append(_Work(record, orphan, parts))
+            else:
+                summary.files.append(_unmatched_claim(settings, journal, record, orphan))
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty
     return work
+
+
+def _unmatched_claim(
+    settings: Settings, journal: Journal, record: FileRecord, path: Path
+) -> FileResult:
+    """A claimed file no mapping matches any more (a mapping was renamed): to archive/failed/."""
+    message = "no mapping in mappings/ matches this file any more; nothing of it was sent"
+    hint = "fix the mapping's match globs, then push the file from archive/failed/"
+    target = unique_path(settings.folder("archive") / "failed", record.name)
+    note = target.with_name(target.name + ".error.txt")
+    journal.plan_archive(record.id, str(target), str(note))
+    write_error_note(note, record.name, message, hint)
+    move_durably(path, target)
+    journal.finish_file(
+        record.id, status="failed", archive_path=str(target), report_path=str(note), message=message
+    )
+    return FileResult(
+        record.name, "failed", report=str(note), archived=str(target), message=message
+    )
 
 
 def _claim_path(settings: Settings, run_id: int, name: str) -> Path:

@@ -134,3 +134,18 @@ def test_a_missing_inbox_is_an_error_not_created(workspace: Workspace) -> None:
     assert done.returncode == 2
     assert "does not exist" in done.stderr and "mount" in done.stderr
     assert not workspace.inbox.exists()
+
+
+def test_a_claimed_file_whose_mapping_went_away_goes_to_failed(workspace: Workspace) -> None:
+    (workspace.inbox / "markets.csv").write_bytes(MARKETS)
+    killed = workspace.cli("run", CENTRA_PIPELINE_CRASH_AT="after_claim")
+    assert killed.returncode == -9
+    (workspace.root / "mappings" / "markets.yaml").unlink()
+    code, out = workspace.cli_json("run")
+    assert code == 1
+    (entry,) = out["files"]
+    assert entry["status"] == "failed" and "no mapping" in entry["message"]
+    assert Path(entry["archived"]).read_bytes() == MARKETS
+    assert Path(entry["archived"]).parent.name == "failed"
+    assert "push the file" in Path(entry["report"]).read_text()
+    assert [p for p in workspace.inbox.rglob("*") if p.is_file()] == []
