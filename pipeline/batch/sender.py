@@ -103,13 +103,33 @@ def _send(
         _send(client, objects, indexes[:middle], outcomes, on_request)
         _send(client, objects, indexes[middle:], outcomes, on_request)
         return
-    notices = "; ".join(result.notices)
-    message = f"Centra: {notices}" if notices and len(indexes) == 1 else ""
-    for i in indexes:
-        outcomes[i] = Outcome(SENT, message or _notices_for(objects[i].key, result.notices))
+    chunk = [objects[i] for i in indexes]
+    for i, message in zip(indexes, attach_notices(chunk, result.notices), strict=True):
+        outcomes[i] = Outcome(SENT, message)
 
 
-def _notices_for(key: str, notices: Sequence[str]) -> str:
-    """Centra's notices that name this object (e.g. ``Added new size: S: ...``)."""
-    mine = [n for n in notices if key and key in n]
-    return f"Centra: {'; '.join(mine)}" if mine else ""
+def attach_notices(objects: Sequence[MappedObject], notices: Sequence[str]) -> list[str]:
+    """Centra's notices, each on the objects it concerns, as report messages.
+
+    A notice concerns an object when it names it: ``Added new size: S: Small to: Small Medium
+    Large!`` names the size S of that sizetable; otherwise a notice that contains an object's
+    key names that object. A notice that names none of them concerns the whole request and is
+    put on every object of it, so no message of Centra's is lost.
+    """
+    mine: list[list[str]] = [[] for _ in objects]
+    for notice in notices:
+        hits = [i for i, obj in enumerate(objects) if _names(notice, obj)]
+        for i in hits or range(len(objects)):
+            mine[i].append(notice)
+    return [f"Centra: {'; '.join(m)}" if m else "" for m in mine]
+
+
+def _names(notice: str, obj: MappedObject) -> bool:
+    if obj.entity == "sizes":
+        size = obj.item.get("id", "")
+        table = obj.item.get("sizetable") or {}
+        prefix = f"Added new size: {size}: "
+        if notice.startswith(prefix):
+            described = table.get("description")
+            return described is None or notice.endswith(f" to: {described}!")
+    return bool(obj.key) and obj.key in notice

@@ -109,6 +109,36 @@ def test_samples_in_reverse_order_land_in_dependency_order(
         for n, key in ((2, "Retail-Global"), (3, "Retail-Sweden"), (4, "Wholesale-Market"))
     ]
     assert Path(markets["archived"]).read_bytes() == (FIXTURES / "erp" / "markets.csv").read_bytes()
+    reports = {f["name"]: report_rows(f["report"]) for f in out["files"]}
+    assert [(r["row"], r["target"], r["key"], r["status"]) for r in reports["prices.csv"]] == [
+        ("2", "pricelists", "EUR-Retail/T001", "sent"),
+        ("3", "pricelists", "EUR-Retail/T001", "sent"),
+        ("4", "pricelists", "EUR-Retail/PWC", "sent"),
+        ("5", "pricelists", "USD-Wholesale/T001", "sent"),
+        ("6", "pricelists", "USD-Wholesale/T001", "sent"),
+        ("7", "pricelists", "USD-Wholesale/PWC", "sent"),
+    ]
+    assert [(r["row"], r["key"], r["status"]) for r in reports["stock.csv"]] == [
+        ("2", "PWC", "sent"),
+        ("3", "PWC", "sent"),
+    ]
+    assert [(r["sheet"], r["row"], r["target"], r["key"]) for r in reports["setup.xlsx"]] == [
+        ("Payment terms", "2", "paymentterms", "30NET"),
+        ("Price dates", "2", "pricealterationdates", "H20"),
+        ("Shipping terms", "2", "shippingterms", "DDU"),
+    ]
+    articles = reports["articles.csv"]
+    assert {(r["row"], r["target"]) for r in articles} >= {
+        (str(n), t) for n in range(2, 10) for t in ("products", "pricelists", "stock")
+    }
+    assert all(r["status"] == "sent" for r in articles if r["row"] != "10"), articles
+    sizes = [(r["row"], r["key"], r["status"], r["message"]) for r in reports["sizes.csv"]]
+    assert sizes == [
+        ("2", "SML/S", "sent", "Centra: Added new size: S: Small to: Small Medium Large!"),
+        ("3", "SML/M", "sent", "Centra: Added new size: M: Medium to: Small Medium Large!"),
+        ("4", "SML/L", "sent", "Centra: Added new size: L: Large to: Small Medium Large!"),
+        ("5", "OneSize/OS", "sent", "Centra: Added new size: OS:  to: One Size!"),
+    ]
     assert Path(markets["archived"]).parent.name == time.strftime("%Y-%m-%d", time.gmtime())
     assert [p.name for p in workspace.inbox.iterdir() if not p.name.startswith(".")] == []
 
