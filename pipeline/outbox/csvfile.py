@@ -16,11 +16,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pipeline.outbox.export_mapping import CsvOptions
-from pipeline.outbox.values import neutralise
+from pipeline.outbox.values import FORMULA_START, neutralise
 from pipeline.state.atomic import fsync_dir, write_atomic
 from pipeline.testhooks import crash_point
 
 MARKER_SUFFIX = ".done"
+_FORMULA_START = frozenset(FORMULA_START)
 
 
 def render(
@@ -34,10 +35,19 @@ def render(
     writer = csv.writer(buffer, delimiter=options.delimiter, lineterminator=options.line_ending)
     if options.header:
         writer.writerow(header)
-    for row in rows:
-        if guard is not None:
-            row = [neutralise(cell) if g else cell for cell, g in zip(row, guard, strict=True)]
-        writer.writerow(row)
+    if guard is None:
+        writer.writerows(rows)
+    else:
+        guarded = [i for i, g in enumerate(guard) if g]
+        for row in rows:
+            if len(row) != len(guard):
+                raise ValueError(f"a row of {len(row)} cells for {len(guard)} columns")
+            cells = list(row)
+            for i in guarded:
+                cell = cells[i]
+                if cell[:1] in _FORMULA_START:  # neutralise(), without a call per cell
+                    cells[i] = neutralise(cell)
+            writer.writerow(cells)
     data = buffer.getvalue().encode(options.encoding, options.encoding_errors)
     if options.bom:
         data = _bom(options.encoding) + data

@@ -68,6 +68,7 @@ COMPUTED = (*VOLATILE, "object_id", "bundle_role", "bundle_parent", "full_sku", 
 EVENT_TYPES = ("account", "customer", "invoice", "market", "order", "paymentterm", "pricelist",
                "salesrep", "shippingterm", "size", "warehouse")  # fmt: skip
 LINE_ENDINGS = {"crlf": "\r\n", "lf": "\n"}
+_EMPTY = Cell("")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,21 @@ class Column:
     volatile: str | None  # "change", "event_id" or "event_date": filled in at write time
     absolute: bool  # computed once per object, not per row
     get: Getter = field(repr=False)
+    #: What the column was compiled from, for :mod:`pipeline.outbox.fast_export`.
+    spec: ColumnSpec | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column's source as written: one of constant, computed value or path."""
+
+    fmt: Callable[[str], Cell]
+    constant: str | None = None
+    computed: str | None = None
+    path: str | None = None
+    variables: tuple[tuple[str, str], ...] = ()
+    join: str | None = None
+    item: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,13 +157,17 @@ class ExportMapping:
         self, rows: Sequence[Sequence[Cell | None]], *, change: str, event_id: str, event_date: str
     ) -> list[list[Cell]]:
         values = {"change": change, "event_id": event_id, "event_date": iso_datetime(event_date)}
-        return [
-            [
-                Cell(values[c.volatile]) if c.volatile else (cell or Cell(""))
-                for c, cell in zip(self.columns, row, strict=True)
-            ]
-            for row in rows
-        ]
+        volatile = [(i, Cell(values[c.volatile])) for i, c in enumerate(self.columns) if c.volatile]
+        width = len(self.columns)
+        filled = []
+        for row in rows:
+            if len(row) != width:
+                raise ValueError(f"a row of {len(row)} cells for {width} columns")
+            cells = [_EMPTY if cell is None else cell for cell in row]
+            for i, value in volatile:
+                cells[i] = value
+            filled.append(cells)
+        return filled
 
 
 def digest(rows: Sequence[Sequence[str | None]]) -> str:
@@ -346,7 +366,8 @@ def _column(
     numeric = fmt_name in NUMERIC_FORMATS
     if "constant" in raw:
         value = Cell(str(raw["constant"]))
-        return Column(name, numeric, bool(neutralise_cell), None, True, lambda el, lk: value)
+        spec = ColumnSpec(fmt, constant=value)
+        return Column(name, numeric, bool(neutralise_cell), None, True, lambda el, lk: value, spec)
     if "value" in raw:
         computed = str(raw["value"])
         if computed not in COMPUTED:
@@ -356,7 +377,9 @@ def _column(
             return None
         volatile = computed if computed in VOLATILE else None
         getter = _COMPUTED_GETTERS.get(computed, lambda el, lk: Cell(""))
-        return Column(name, False, bool(neutralise_cell), volatile, computed == "object_id", getter)
+        spec = ColumnSpec(fmt, computed=computed)
+        absolute = computed == "object_id"
+        return Column(name, False, bool(neutralise_cell), volatile, absolute, getter, spec)
     path_text = str(raw["path"])
     path = _xpath(path_text, f"{where}.path", problems)
     if path is None:
@@ -381,10 +404,18 @@ def _column(
         return None
     evaluate = _evaluator(path, variables)
     absolute = path_text.startswith("/") and not variables
+    spec = ColumnSpec(
+        fmt,
+        path=path_text,
+        variables=tuple((k, v.path) for k, v in variables.items()),
+        join=None if join is None else str(join),
+        item=None if item is None else str(item),
+    )
     if join is not None:
         getter = _joined(evaluate, str(join), None if item is None else str(item), fmt)
-        return Column(name, False, bool(neutralise_cell), None, absolute, getter)
-    return Column(name, numeric, bool(neutralise_cell), None, absolute, _single(evaluate, fmt))
+        return Column(name, False, bool(neutralise_cell), None, absolute, getter, spec)
+    getter = _single(evaluate, fmt)
+    return Column(name, numeric, bool(neutralise_cell), None, absolute, getter, spec)
 
 
 def _variables(raw: Any, where: str, problems: Problems) -> dict[str, etree.XPath] | None:

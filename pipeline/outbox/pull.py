@@ -40,6 +40,7 @@ from pipeline.outbox.export_mapping import (
     load_export_mappings,
     strip_namespaces,
 )
+from pipeline.outbox.fast_export import Fallback, FastExport, child_text, compile_fast
 from pipeline.outbox.ledger import EventOutcome, Plan, PlannedFile
 from pipeline.state.journal import Journal
 from pipeline.testhooks import crash_point
@@ -144,6 +145,13 @@ class _Puller:
         self.by_type: dict[str, list[ExportMapping]] = {}
         for m in mappings:
             self.by_type.setdefault(m.event_type, []).append(m)
+        # Types whose every export has a fast path are read from the event as it came, with
+        # no namespace-stripped copy (an object of an odd shape still falls back to XPath).
+        compiled = {m.name: compile_fast(m) for m in mappings}
+        self.fast: dict[str, FastExport] = {n: f for n, f in compiled.items() if f is not None}
+        self.fast_types = {
+            t for t, exports in self.by_type.items() if all(m.name in self.fast for m in exports)
+        }
         self.summary = summary
         self.stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         self.lookup: Lookup = ledger.catalogue_lookup(journal)
@@ -191,8 +199,13 @@ class _Puller:
             elif event.data is None:
                 outcome.outcome = "skipped: no data"
             else:
-                obj = strip_namespaces(event.data)
-                key = (event.type, exports[0].object_id(obj, event.entry))
+                if event.type in self.fast_types:
+                    obj = event.data
+                    object_id = self.fast[exports[0].name].object_id(obj, event.entry)
+                else:
+                    obj = strip_namespaces(event.data)
+                    object_id = exports[0].object_id(obj, event.entry)
+                key = (event.type, object_id)
                 if key in latest:
                     outcomes[latest[key][0].id].outcome = "superseded"
                 latest[key] = (event, obj)
@@ -208,7 +221,7 @@ class _Puller:
             outcomes[event.id].outcome = "unchanged"
             for mapping in self.by_type[type_]:
                 candidates.setdefault(mapping.name, []).append(
-                    (object_id, event, obj, mapping.extract(obj, self.lookup))
+                    (object_id, event, obj, self._extract(mapping, type_, obj))
                 )
         contents: dict[str, bytes] = {}
         locks: dict[str, tuple[str, str, str]] = {}
@@ -238,6 +251,14 @@ class _Puller:
         if self.orders.lock_after_export:
             plan.lock = list(locks.values())
         return plan, contents
+
+    def _extract(self, mapping: ExportMapping, type_: str, obj: etree._Element) -> list[Any]:
+        if type_ not in self.fast_types:
+            return mapping.extract(obj, self.lookup)
+        try:
+            return self.fast[mapping.name].extract(obj, self.lookup)
+        except Fallback:
+            return mapping.extract(strip_namespaces(obj), self.lookup)
 
     def _file_name(self, mapping: ExportMapping) -> str:
         while True:
@@ -349,8 +370,7 @@ def _pending_wholesale(obj: etree._Element) -> bool:
 
 
 def _text(obj: etree._Element, name: str) -> str:
-    found = obj.find(name)
-    return "" if found is None else (found.text or "").strip()
+    return child_text(obj, name)  # by local name: obj may still have its namespaces
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
