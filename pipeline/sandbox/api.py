@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeline.sandbox import export as export_module
-from pipeline.sandbox import orders
+from pipeline.sandbox import orders, pricelists
 from pipeline.sandbox.faults import Faults
 from pipeline.sandbox.operations import Engine, Response, Settings, enqueue_synthetic
 from pipeline.sandbox.server import SOAP_PATH, SandboxHTTPServer
@@ -49,6 +49,7 @@ class Sandbox:
         prefix: str = "/ams",
     ) -> None:
         self.store = Store(str(db))
+        pricelists.migrate(self.store)  # a database written before pricelist_entries
         self.settings = Settings(username=username, password=password)
         self.configure(
             login_failure_mode=login_failure_mode, retail_auto_shipment=retail_auto_shipment

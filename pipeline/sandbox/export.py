@@ -7,6 +7,7 @@ the guide's examples (and is never a credential leak).
 
 from __future__ import annotations
 
+from pipeline.sandbox import pricelists
 from pipeline.sandbox.catalog import sizetable_sizes
 from pipeline.sandbox.order_xml import order_pairs
 from pipeline.sandbox.soap import Pairs, request_envelope
@@ -48,7 +49,8 @@ def export(store: Store, entity: str, username: str) -> str:
     operation, collection, item, doc_type = ENTITIES[entity]
     with store.lock:
         if doc_type is not None:
-            items: Pairs = [(item, [("id", id_), *doc]) for id_, doc in store.docs(doc_type)]
+            docs = pricelists.documents(store) if entity == "pricelists" else store.docs(doc_type)
+            items: Pairs = [(item, [("id", id_), *doc]) for id_, doc in docs]
         elif entity == "sizes":
             items = _sizes(store)
         elif entity in ("products", "stock"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pipeline.sandbox import catalog, orders
+from pipeline.sandbox import catalog, orders, pricelists
 from pipeline.sandbox.soap import (
     SoapFault,
     SoapRequest,
@@ -200,11 +200,16 @@ def update_documents(ctx: Ctx, operation: str, el: Any) -> None:
             continue
         pairs = to_pairs(obj, skip=("id",))
         if check is not None:
+            # A pricelist's check sees its stored header (its products are rows of their own).
+            merged_with = pricelists.split(pairs)[0] if type_ == "pricelist" else pairs
             errors_before = len(ctx.errors)
-            check(ctx, id_, merge(ctx.store.get_doc(type_, id_) or [], pairs), pairs)
+            check(ctx, id_, merge(ctx.store.get_doc(type_, id_) or [], merged_with), pairs)
             if len(ctx.errors) > errors_before:
                 continue
-        ctx.store.put_doc(type_, id_, pairs)
+        if type_ == "pricelist":
+            pricelists.put(ctx.store, id_, pairs)
+        else:
+            ctx.store.put_doc(type_, id_, pairs)
 
 
 # ------------------------------------------------------------------ events

@@ -12,7 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from pipeline.sandbox import catalog
+from pipeline.sandbox import catalog, pricelists
 from pipeline.sandbox.order_xml import (
     money,
     order_total,
@@ -112,14 +112,15 @@ def _place(store: Store, settings: Settings, spec: dict[str, Any]) -> str:
     items: list[dict[str, Any]] = []
     for n, line in enumerate(lines, 1):
         parts = line.get("parts") or []
-        bundle_item = _item(store, type_, pricelist, line, f"line {n}", errors)
+        bundle_item = _item(store, type_, str(pricelist_id), line, f"line {n}", errors)
         if bundle_item is None:
             continue
         if parts:
             bundle_item["bundle"] = {"isbundle": True}
             for m, part in enumerate(parts, 1):
                 part = {**part, "qty": int(part.get("qty", 1)) * bundle_item["qty"], "price": "0"}
-                part_item = _item(store, type_, pricelist, part, f"line {n} part {m}", errors)
+                where = f"line {n} part {m}"
+                part_item = _item(store, type_, str(pricelist_id), part, where, errors)
                 if part_item is not None:
                     part_item["bundle"] = {"partof": bundle_item["product"]}
                     items.append(part_item)
@@ -223,24 +224,10 @@ def _order_number(store: Store, explicit: Any, errors: list[str]) -> int:
     return int(explicit)
 
 
-def _price(pricelist: Pairs, pid: str, vid: str) -> str | None:
-    for items in doc_all(pricelist, "items"):
-        for product in doc_all(items, "product"):
-            if doc_get(product, "id") != pid:
-                continue
-            for variation in doc_all(product, "variation"):
-                if doc_get(variation, "id") == vid and doc_get(variation, "price"):
-                    return str(doc_get(variation, "price"))
-            price = doc_get(product, "price")
-            if isinstance(price, str) and price:
-                return price
-    return None
-
-
 def _item(
     store: Store,
     type_: str,
-    pricelist: Pairs,
+    pricelist_id: str,
     line: dict[str, Any],
     where: str,
     errors: list[str],
@@ -267,7 +254,7 @@ def _item(
         return None
     price = line.get("price")
     if price is None:
-        price = _price(pricelist, pid, vid)
+        price = pricelists.price(store, pricelist_id, pid, vid)
     if price is None:
         errors.append(f"{where}: pricelist has no price for {pid}/{vid}")
         return None

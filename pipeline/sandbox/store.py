@@ -2,9 +2,10 @@
 
 One connection guarded by one lock: requests are applied one at a time, each inside one
 transaction, so a request that fails validation leaves no trace. Simple objects (markets,
-terms, accounts, pricelists...) are stored as documents (their XML children as pairs, in JSON)
-and merged field by field on update; the catalogue (sizetables, products, variations, sizes,
-stock) and the event queue have their own tables for speed.
+terms, accounts, pricelist headers...) are stored as documents (their XML children as pairs, in
+JSON) and merged field by field on update; the catalogue (sizetables, products, variations,
+sizes, stock), the products of each pricelist (``pricelists.py``) and the event queue have their
+own tables for speed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ CREATE TABLE IF NOT EXISTS conversion (
 CREATE INDEX IF NOT EXISTS conversion_internal ON conversion (type, internal_id);
 CREATE TABLE IF NOT EXISTS objects (
     type TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (type, id));
+CREATE TABLE IF NOT EXISTS pricelist_entries (
+    pricelist TEXT NOT NULL, product TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (pricelist, product));
 CREATE TABLE IF NOT EXISTS sizetables (
     id TEXT PRIMARY KEY, description TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sizes (
