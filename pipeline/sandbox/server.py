@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -56,6 +57,16 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (killed, timed out) is normal here: say nothing.
+
+        Anything else is printed as socketserver does, so real bugs stay visible.
+        """
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self.connections_lock:
