@@ -15,6 +15,7 @@ A transport is anything with ``post(url, body, headers) -> HTTPResponse``; unit 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -70,19 +71,34 @@ class HTTPTransport:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.max_response_bytes = max_response_bytes
-        self._pool = urllib3.PoolManager(
-            num_pools=2,
-            maxsize=pool_size,
-            block=False,
-            retries=False,  # retries are the client's decision, never urllib3's
-            timeout=urllib3.Timeout(connect=timeouts.connect, read=timeouts.read),
-        )
+        self._options = {
+            "maxsize": pool_size,
+            "block": False,
+            "retries": False,  # retries are the client's decision, never urllib3's
+            "timeout": urllib3.Timeout(connect=timeouts.connect, read=timeouts.read),
+        }
+        # One kept-alive pool per endpoint, found by the URL as given: no URL parsing and no
+        # pool-key normalisation on every request (this is the hot path of small requests).
+        self._pools: dict[str, tuple[urllib3.HTTPConnectionPool, str]] = {}
+        self._lock = threading.Lock()
+
+    def _pool_for(self, url: str) -> tuple[urllib3.HTTPConnectionPool, str]:
+        found = self._pools.get(url)
+        if found is None:
+            with self._lock:  # parallel chunks may ask at the same moment
+                found = self._pools.get(url)
+                if found is None:
+                    target = urllib3.util.parse_url(url).request_uri
+                    found = (urllib3.connection_from_url(url, **self._options), target)
+                    self._pools[url] = found
+        return found
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> HTTPResponse:
+        pool, target = self._pool_for(url)
         try:
-            response = self._pool.urlopen(
+            response = pool.urlopen(
                 "POST",
-                url,
+                target,
                 body=body,
                 headers=dict(headers),
                 redirect=False,
@@ -131,7 +147,9 @@ class HTTPTransport:
             response.release_conn()
 
     def close(self) -> None:
-        self._pool.clear()
+        for pool, _ in self._pools.values():
+            pool.close()
+        self._pools.clear()
 
 
 class HandlerTransport:
