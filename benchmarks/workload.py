@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from pipeline.readers.table import column_letter
+
 HEADER = [
     "Article", "Status", "Style no", "Name", "Folder", "Brand id", "Brand", "Collection id",
     "Collection", "Variant", "Variant name", "Variant no", "Variant status", "Size table", "Size",
@@ -81,7 +83,7 @@ def write_articles_xlsx(path: Path, rows: int) -> None:
     """
     strings: dict[str, int] = {}
     numeric = {"EAN", "Stock main", "Stock other"}
-    letters = [_letter(i) for i in range(len(HEADER))]
+    letters = [column_letter(i) for i in range(len(HEADER))]
 
     def cell(ref: str, value: str, as_number: bool) -> str:
         if as_number:
@@ -149,12 +151,3 @@ def write_articles_xlsx(path: Path, rows: int) -> None:
                      "xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml",
                      "xl/worksheets/sheet1.xml"):  # fmt: skip
             archive.writestr(name, parts[name])
-
-
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
