@@ -21,7 +21,8 @@ How it works:
   unreachable, a broken mapping or an I/O error is logged and retried with backoff. A
   refused login stops with exit 3, so retries cannot lock the account.
 - **Stopping**: :meth:`Watcher.request_stop` (SIGTERM or SIGINT in :func:`serve`) lets the
-  cycle in progress finish its files (each archived with its report), then the lock is
+  requests in flight finish and sends no more (``run_batch(should_stop=...)``): files sent
+  completely are archived with their reports, the others stay claimed; then the lock is
   released and :func:`serve` returns 0. A second signal stops at once; files it leaves
   claimed are finished by the next run or watch, as after a crash.
 
@@ -325,7 +326,7 @@ class Watcher:
 
     def _stop_requested(self) -> bool:
         if self._signal is not None and not self._stop.is_set():
-            log.warning("%s received: finishing the files in hand, then stopping", self._signal)
+            log.warning("%s received: finishing what is in flight, then stopping", self._signal)
             self._stop.set()
         return self._stop.is_set()
 

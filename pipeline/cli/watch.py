@@ -37,8 +37,9 @@ def watch(ctx: Context, mode: str, rescan: float) -> None:
     file), so a cron `run` while a cycle is busy exits 4, and can go between cycles. Files
     are taken once they settled (inbox.settle_seconds) or, with inbox.done_marker, once
     NAME.done exists. An observer crash or a vanished share is logged and recovered from.
-    SIGTERM or SIGINT (Ctrl-C) finishes the files in hand, releases the lock and exits 0; a
-    second signal stops at once (exit 130; the next run finishes what was claimed). Logs go
+    SIGTERM or SIGINT (Ctrl-C) lets the requests in flight finish and sends no more (files
+    not fully sent stay claimed for the next run), releases the lock and exits 0; a second
+    signal stops at once (exit 130; the next run finishes what was claimed). Logs go
     to stderr (INFO unless -v asks for more) and to state/logs/pipeline.log. Exit 2
     configuration, 3 login refused, 4 another watch runs on this workspace.
     """
