@@ -43,6 +43,7 @@ from pipeline.centra.client import CentraClient
 from pipeline.config import Settings
 from pipeline.errors import CentraError, ConfigError, InputError, LoginRefused, PipelineError
 from pipeline.mapping.engine import MappedFile, MappedObject, map_file
+from pipeline.mapping.problems import RowProblem
 from pipeline.mapping.schema import CompiledMapping, load_mappings
 from pipeline.state.atomic import move_durably, unique_path
 from pipeline.state.inbox import is_ignored, scan_inbox
@@ -577,6 +578,18 @@ def _send_all(
         summary.files.append(_finish(settings, journal, item))
 
 
+def _problem_text(problem: RowProblem) -> str:
+    """A row problem for the report: the column and the value, as validate prints them."""
+    text = problem.reason
+    if problem.column:
+        text = f"column {problem.column!r}: {text}"
+    if problem.value is not None:
+        text += f" (value {problem.value!r})"
+    if problem.hint:
+        text += f"; {problem.hint}"
+    return text
+
+
 def _apply(part: _Part, chunk: list[tuple[int, MappedObject]], outcomes: list[Outcome]) -> None:
     for (index, _), outcome in zip(chunk, outcomes, strict=True):
         part.outcomes[index] = outcome
@@ -595,7 +608,9 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
             (obj.entity, obj.key, obj.rows, part.outcomes.get(i, not_sent))
             for i, obj in enumerate(mapped.objects)
         ]
-        problems = [(p.row, p.entity, p.key, p.reason, p.collateral) for p in mapped.problems]
+        problems = [
+            (p.row, p.entity, p.key, _problem_text(p), p.collateral) for p in mapped.problems
+        ]
         results += row_results(
             list(part.mapping.entities), objects, problems, mapped.row_numbers, sheet=mapped.sheet
         )

@@ -54,12 +54,20 @@ def workspace_status(settings: Settings) -> dict[str, Any]:
             lines.append(
                 f"  #{r['id']} {r['command']:<5} {_when(r['started'])}  exit {r['exit_code']}"
             )
-        failed = [f for f in report["files"] if f["status"] == "failed" or f["rows_failed"]]
+        # Newest first: a failure whose file name was imported cleanly later is fixed.
+        fixed: set[str] = set()
+        failed = []
+        for f in report["files"]:
+            if f["status"] == "failed" or f["rows_failed"]:
+                if f["name"] not in fixed:
+                    failed.append(f)
+            elif f["status"] == "done":
+                fixed.add(f["name"])
         lines.append(f"recent files: {len(report['files'])}, with failures: {len(failed)}")
         for f in failed:
             lines.append(
                 f"  {f['name']}: {f['status']}, {f['rows_failed']} row(s) failed; "
-                f"{f['message'] or ''} report: {f['report_path']}"
+                f"{(f['message'] + '; ') if f['message'] else ''}report: {f['report_path']}"
             )
         pull = report["pull"]
         lines.append(

@@ -107,10 +107,15 @@ def _print(ctx: Context, summary: RunSummary) -> None:
             f"events: {e.get('fetched', 0)} fetched, {e.get('exported', 0)} exported, "
             f"{e.get('acknowledged', 0)} acknowledged"
         )
-    if not summary.files:
+    if not summary.files and summary.stopped is None:
         click.echo("nothing to do: no ready files in the inbox")
     width = max((len(f.name) for f in summary.files), default=4)
-    for f in summary.files:
+    # In the order they were sent: their first entity's place in the dependency order.
+    in_order = sorted(
+        summary.files,
+        key=lambda f: min((ORDER.get(e, (99, 0)) for e in f.entities), default=(99, 0)),
+    )
+    for f in in_order:
         counts = f"sent {f.sent:>6}  skipped {f.skipped:>6}  failed {f.failed:>6}"
         line = (
             f"{f.name:<{width}}  {f.status:<9}  {counts if f.status in ('done', 'failed') else ''}"

@@ -23,6 +23,17 @@ from typing import IO
 TEMP_SUFFIX = ".tmp"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: mkstemp creates files readable by their owner only; a report or an outbox file must be as
+#: readable as any other file the process writes (the ERP may run as another user).
+FILE_MODE = 0o666 & ~_umask()
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename or create in ``folder`` durable."""
     fd = os.open(folder, os.O_RDONLY)
@@ -40,6 +51,7 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[IO[bytes]]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=folder)
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()

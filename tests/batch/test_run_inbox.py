@@ -149,3 +149,28 @@ def test_a_claimed_file_whose_mapping_went_away_goes_to_failed(workspace: Worksp
     assert Path(entry["archived"]).parent.name == "failed"
     assert "push the file" in Path(entry["report"]).read_text()
     assert [p for p in workspace.inbox.rglob("*") if p.is_file()] == []
+
+
+def test_reports_name_the_column_and_value_and_are_readable_by_others(workspace: Workspace) -> None:
+    (workspace.inbox / "markets.csv").write_bytes(
+        MARKETS.replace(b"Retail-Sweden,1,", b"Retail-Sweden,abc,")
+    )
+    code, out = workspace.cli_json("run")
+    assert code == 1
+    report = Path(out["files"][0]["report"])
+    (bad,) = [r for r in report_rows(report) if r["status"] == "failed"]
+    assert bad["row"] == "3"
+    assert bad["message"].startswith("column 'Store': ") and "(value 'abc')" in bad["message"]
+    assert report.stat().st_mode & 0o044 == 0o044, "group and others may read the report"
+
+
+def test_status_forgets_a_failure_once_the_file_is_pushed_fixed(workspace: Workspace) -> None:
+    broken = MARKETS.replace(b"Retail-Sweden,1,", b"Retail-Sweden,abc,")
+    (workspace.inbox / "markets.csv").write_bytes(broken)
+    assert workspace.cli("run").returncode == 1
+    assert "markets.csv: done, 1 row(s) failed" in workspace.cli("status").stdout
+    fixed = workspace.root / "markets.csv"
+    fixed.write_bytes(MARKETS)
+    assert workspace.cli("push", str(fixed)).returncode == 0
+    shown = workspace.cli("status").stdout
+    assert "with failures: 0" in shown and "row(s) failed" not in shown

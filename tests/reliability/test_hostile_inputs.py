@@ -92,9 +92,10 @@ def test_a_csv_line_with_a_million_columns(workspace: Workspace, sandbox: Any) -
     text = report.read_text()
     assert len(text) < 20_000, "the error is short, not a dump of the line"
     failed = [r for r in report_rows(report) if r["status"] == "failed"]
-    assert [(r["row"], r["message"]) for r in failed] == [
-        ("5", "the row has 1000004 values but the header has 4 columns")
-    ]
+    assert [r["row"] for r in failed] == ["5"]
+    assert failed[0]["message"].startswith(
+        "the row has 1000004 values but the header has 4 columns; check the delimiter"
+    )
     assert _updates(sandbox) <= 1
 
 
