@@ -160,6 +160,11 @@ def load_settings(
 ) -> Settings:
     """Read, validate and freeze the configuration, or raise one ConfigError listing everything."""
     env = os.environ if env is None else env
+    if not workspace.is_dir():
+        raise ConfigError(
+            f"the workspace {workspace} does not exist",
+            hint="check --workspace, or create one with `centra-pipeline init DIR`",
+        )
     path = config_file or workspace / CONFIG_NAME
     raw: Any = {}
     problems: list[tuple[str, str]] = []

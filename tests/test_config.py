@@ -102,3 +102,10 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
     _write(tmp_path, "centra: [unclosed\n")
     with pytest.raises(ConfigError, match=r"pipeline\.yaml: not valid YAML"):
         load_settings(tmp_path, env=ENV)
+
+
+def test_a_missing_workspace_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist") as caught:
+        load_settings(tmp_path / "typo", env=ENV)
+    assert "centra-pipeline init" in str(caught.value)
+    assert not (tmp_path / "typo").exists()
