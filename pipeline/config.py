@@ -74,9 +74,6 @@ class FolderSettings(_Model):
     mappings: str = "mappings"
 
 
-ENTITIES = ENTITY_ORDER
-
-
 class BatchSettings(_Model):
     # 250: measured 25% faster than 100 against 5 ms of latency, while one refused object
     # still costs only ~8 extra requests to isolate (docs/performance.md).
@@ -87,9 +84,9 @@ class BatchSettings(_Model):
     @field_validator("per_entity")
     @classmethod
     def _entities(cls, value: dict[str, int]) -> dict[str, int]:
-        unknown = sorted(set(value) - set(ENTITIES))
+        unknown = sorted(set(value) - set(ENTITY_ORDER))
         if unknown:
-            raise ValueError(f"unknown entities {unknown}; known: {', '.join(ENTITIES)}")
+            raise ValueError(f"unknown entities {unknown}; known: {', '.join(ENTITY_ORDER)}")
         bad = [k for k, v in value.items() if not 1 <= v <= 10000]
         if bad:
             raise ValueError(f"batch sizes must be between 1 and 10000: {bad}")

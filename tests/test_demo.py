@@ -18,6 +18,10 @@ from pipeline.errors import ConfigError
 from tests.watch.helpers import cli_argv, wait_for
 
 
+def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=_env(), cwd=cwd)
+
+
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRA_")}
     # Settings for real work must not leak into the demo: it talks only to its own sandbox.
@@ -39,14 +43,7 @@ def _outbox_rows(folder: Path) -> list[dict[str, str]]:
 
 def test_demo_imports_the_samples_and_puts_the_orders_in_the_outbox(tmp_path: Path) -> None:
     target = tmp_path / "demo"
-    done = subprocess.run(
-        cli_argv("demo", "--dir", str(target)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=_env(),
-        cwd=tmp_path,
-    )
+    done = _run(cli_argv("demo", "--dir", str(target)), tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "Centra sandbox: http://127.0.0.1:" in out
@@ -90,14 +87,7 @@ def test_demo_imports_the_samples_and_puts_the_orders_in_the_outbox(tmp_path: Pa
 
     # running it again starts from scratch
     (target / "outbox" / "left-over.csv").write_text("x\n")
-    again = subprocess.run(
-        cli_argv("demo", "--dir", str(target)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=_env(),
-        cwd=tmp_path,
-    )
+    again = _run(cli_argv("demo", "--dir", str(target)), tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert not (target / "outbox" / "left-over.csv").exists()
     assert len(_outbox_rows(target / "outbox")) == len(rows)
@@ -160,18 +150,7 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
 
 def test_demo_runs_from_the_installed_script(tmp_path: Path) -> None:
     """The console script finds the templates as package data (no repository paths)."""
-    import pipeline.cli
-
-    if "import demo" not in Path(pipeline.cli.__file__).read_text(encoding="utf-8"):
-        pytest.skip("the demo command is not registered in pipeline/cli/__init__.py yet")
     script = Path(sys.executable).with_name("centra-pipeline")
-    done = subprocess.run(
-        [str(script), "demo", "--dir", "d"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=_env(),
-        cwd=tmp_path,
-    )
+    done = _run([str(script), "demo", "--dir", "d"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert list((tmp_path / "d" / "outbox").glob("orders-*.csv"))

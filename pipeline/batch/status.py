@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -82,5 +81,4 @@ def workspace_status(settings: Settings) -> dict[str, Any]:
     )
     report["lines"] = lines
     report["generated"] = time.time()
-    json.dumps(report, default=str)
     return report

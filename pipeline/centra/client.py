@@ -85,10 +85,6 @@ class History:
     def record(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
 
-    @property
-    def last(self) -> Exchange | None:
-        return self.exchanges[-1] if self.exchanges else None
-
 
 class CentraClient:
     """Talks to one Centra SOAP endpoint with one username and password."""

@@ -165,10 +165,8 @@ class HandlerTransport:
 
     def __init__(self, handler: Callable[[str, bytes, Mapping[str, str]], HTTPResponse]):
         self.handler = handler
-        self.calls = 0
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> HTTPResponse:
-        self.calls += 1
         return self.handler(url, body, headers)
 
     def close(self) -> None:

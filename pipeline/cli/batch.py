@@ -19,19 +19,14 @@ from pipeline.cli import Context, cli, fail, pass_ctx
 from pipeline.config import Settings, load_settings
 from pipeline.errors import PipelineError
 from pipeline.logs import log_to_file
+from pipeline.outbox.pull import pull_events
 from pipeline.state.journal import Journal
 from pipeline.state.lock import WorkspaceLock
 from pipeline.vocabulary import ORDER
 
 
-def _pull_step(
-    settings: Settings, client: Any, journal: Journal
-) -> Callable[[], dict[str, Any]] | None:
-    """The Centra -> outbox step of ``run``, when the outbox module is installed."""
-    try:
-        from pipeline.outbox.pull import pull_events
-    except ImportError:  # pragma: no cover - the [events-out] issue adds it
-        return None
+def _pull_step(settings: Settings, client: Any, journal: Journal) -> Callable[[], dict[str, Any]]:
+    """The Centra -> outbox step of ``run``: events before stock."""
 
     def pull() -> dict[str, Any]:
         return pull_events(settings, client, journal).to_json()

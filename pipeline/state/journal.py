@@ -336,9 +336,6 @@ class Journal:
         with self.transaction() as db:
             db.execute("DELETE FROM sightings WHERE name = ?", (name,))
 
-    def waiting_files(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT name FROM sightings ORDER BY name")]
-
     # -- catalogue index --------------------------------------------------------------------
 
     def index_catalogue(self, rows: Iterable[tuple[str | None, str | None, str, str, str]]) -> None:
