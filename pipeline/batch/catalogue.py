@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from pipeline.mapping.catalogue import MemoryCatalogue, SizeRef
+from pipeline.mapping.catalogue import MemoryCatalogue, SizeRef, product_sizes
 from pipeline.state.journal import Journal
 
 
@@ -41,28 +41,8 @@ def remember_sent(journal: Journal, objects: Iterable[Any]) -> None:
             if table:
                 tables.append((table, obj.item["id"]))
         elif obj.entity == "products":
-            product = obj.item
-            for variation in _items(product.get("variations"), "variation"):
-                for size in _items(variation.get("sizes"), "size"):
-                    parts = (product.get("sku"), variation.get("sku"), size.get("sku"))
-                    full_sku = "".join(parts) if all(parts) else None  # type: ignore[arg-type]
-                    sizes.append(
-                        (
-                            size.get("ean") or None,
-                            full_sku,
-                            product["id"],
-                            variation["id"],
-                            size["id"],
-                        )
-                    )
+            sizes.extend(product_sizes(obj.item))
     if sizes:
         journal.index_catalogue(sizes)
     if tables:
         journal.index_sizetables(tables)
-
-
-def _items(holder: Any, name: str) -> list[dict[str, Any]]:
-    if not isinstance(holder, dict):
-        return []
-    value = holder.get(name, [])
-    return value if isinstance(value, list) else [value]

@@ -14,8 +14,8 @@ Values:
 - a mapping: child elements;
 - a list or tuple: the element repeated once per item (``{"event": ["115", "116"]}`` gives
   ``<event>115</event><event>116</event>``);
-- :class:`RawXml`: an already serialised, trusted fragment inserted as is (used by the bulk
-  path that builds product XML without intermediate dicts).
+- :class:`RawXml`: an already serialised, trusted fragment inserted as is;
+- :class:`Prerendered`: an item the bulk mapping path wrote already, inserted as is.
 
 Everything is written in Centra's namespace by the default ``xmlns`` on the operation element,
 exactly as the guide's examples do. Strings are built by hand, not through lxml: this is the hot
@@ -25,7 +25,7 @@ path of large imports and plain string building is several times faster (see the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +42,55 @@ class RawXml(str):
     """A trusted, already serialised XML fragment (no escaping is applied)."""
 
     __slots__ = ()
+
+
+class Prerendered(Mapping[str, Any]):
+    """A collection item whose XML is written already (the bulk mapping path).
+
+    ``xml`` is the whole element (``<product>...</product>``), written with the same rules as
+    :func:`fragment`. It still reads as the mapping it stands for: ``head`` answers for the
+    item's own text elements (``item["id"]``) and anything else builds the full mapping once,
+    with ``build``. ``parts`` (prefix, inner, suffix), when given, let items of one parent be
+    merged by joining their inner parts (the products of one pricelist).
+    """
+
+    __slots__ = ("_build", "_data", "element", "head", "parts", "xml")
+
+    def __init__(
+        self,
+        xml: str,
+        element: str,
+        head: dict[str, Any],
+        build: Callable[[], dict[str, Any]],
+        parts: tuple[str, str, str] | None = None,
+    ) -> None:
+        self.xml = xml
+        self.element = element
+        self.head = head
+        self.parts = parts
+        self._build: Callable[[], dict[str, Any]] | None = build
+        self._data: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self._data is None:
+            assert self._build is not None
+            self._data = self._build()
+            self._build = None
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.head:
+            return self.head[key]
+        return self.as_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.as_dict())
+
+    def __len__(self) -> int:
+        return len(self.as_dict())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.xml[:80]!r}...)"
 
 
 class PayloadError(ValueError):
@@ -101,6 +150,9 @@ def _write(name: str, value: Any, out: list[str]) -> None:
             _write(name, item, out)
         return
     if value is None:
+        return
+    if isinstance(value, Prerendered) and value.element == name:
+        out.append(value.xml)
         return
     if isinstance(value, (list, tuple)):
         for item in value:

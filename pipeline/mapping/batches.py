@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pipeline.centra.operations import OPERATIONS
-from pipeline.centra.xmlbuild import envelope
+from pipeline.centra.xmlbuild import Prerendered, envelope
 from pipeline.mapping.engine import MappedObject
 
 
@@ -38,33 +38,54 @@ class Batch:
         return envelope(OPERATIONS[self.operation].root, login, self.payload())
 
 
-def merge_items(objects: Sequence[MappedObject]) -> list[dict[str, Any]]:
+def merge_items(objects: Sequence[MappedObject]) -> list[Mapping[str, Any]]:
     """The collection items of ``objects``, with adjacent units of one pricelist merged.
 
     The mapping gives one object per pricelist and product (so a refused product costs only
     its own rows); in a request they become one ``<pricelist>`` holding all their products.
     """
-    items: list[dict[str, Any]] = []
+    runs: list[list[Mapping[str, Any]]] = []
     previous: MappedObject | None = None
     for obj in objects:
         if (
             previous is not None
             and obj.entity == "pricelists"
             and previous.entity == "pricelists"
-            and obj.item.get("id") == items[-1].get("id")
+            and obj.item.get("id") == runs[-1][0].get("id")
         ):
-            merged = items[-1]["items"]["product"] + obj.item.get("items", {}).get("product", [])
-            items[-1] = {**items[-1], "items": {"product": merged}}
+            runs[-1].append(obj.item)
         else:
-            items.append(obj.item)
+            runs.append([obj.item])
         previous = obj
-    return items
+    return [run[0] if len(run) == 1 else _merge_pricelists(run) for run in runs]
+
+
+def _merge_pricelists(run: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """One pricelist item holding the products of ``run`` (items of one pricelist id)."""
+    first = run[0]
+    if all(isinstance(item, Prerendered) and item.parts is not None for item in run):
+        parts = [item.parts for item in run]  # type: ignore[attr-defined]
+        prefix, _, suffix = parts[0]
+        inner = "".join(p[1] for p in parts)
+        return Prerendered(
+            prefix + inner + suffix,
+            first.element,  # type: ignore[attr-defined]
+            {"id": first["id"]} if first.get("id") is not None else {},
+            lambda: _merge_dicts(run),
+            parts=(prefix, inner, suffix),
+        )
+    return _merge_dicts(run)
+
+
+def _merge_dicts(run: list[Mapping[str, Any]]) -> dict[str, Any]:
+    products = [p for item in run for p in item.get("items", {}).get("product", [])]
+    return {**run[0], "items": {"product": products}}
 
 
 def split_object(obj: MappedObject, max_children: int) -> list[MappedObject]:
     """Split a pricelist with more than ``max_children`` products into several with its header."""
-    if obj.entity != "pricelists":
-        return [obj]
+    if obj.entity != "pricelists" or (isinstance(obj.item, Prerendered) and obj.item.parts):
+        return [obj]  # (a bulk-path pricelist object holds one product)
     products = obj.item.get("items", {}).get("product", [])
     if len(products) <= max_children:
         return [obj]

@@ -7,7 +7,7 @@ of the same call. Anything with these three methods will do.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, Protocol
 
 
@@ -61,13 +61,40 @@ class MemoryCatalogue:
             elif obj.entity == "products":
                 self._learn_product(obj.item)
 
-    def _learn_product(self, product: dict[str, Any]) -> None:
-        pid, psku = product["id"], product.get("sku")
-        for variation in product.get("variations", {}).get("variation", []):
-            vid, vsku = variation["id"], variation.get("sku")
-            for size in variation.get("sizes", {}).get("size", []):
-                ref = SizeRef(pid, vid, size["id"])
-                if size.get("ean"):
-                    self.eans[size["ean"]] = ref
-                if psku and vsku and size.get("sku"):
-                    self.skus[psku + vsku + size["sku"]] = ref
+    def _learn_product(self, product: Mapping[str, Any]) -> None:
+        for ean, sku, pid, vid, sid in product_sizes(product):
+            ref = SizeRef(pid, vid, sid)
+            if ean:
+                self.eans[ean] = ref
+            if sku:
+                self.skus[sku] = ref
+
+
+def product_sizes(
+    product: Mapping[str, Any],
+) -> Iterator[tuple[str | None, str | None, str, str, str]]:
+    """(EAN, full SKU, product id, variation id, size id) of each size of a products item.
+
+    The full SKU is product + variation + size sku, or None when one of them is missing; the
+    EAN None when empty. A bulk-path item lists them without building its dict.
+    """
+    pid, psku = product["id"], product.get("sku")
+    size_rows = getattr(product, "size_rows", None)
+    if size_rows is not None:
+        for vid, vsku, sid, ssku, ean in size_rows():
+            sku = psku + vsku + ssku if psku and vsku and ssku else None
+            yield ean or None, sku, pid, vid, sid
+        return
+    for variation in _items(product.get("variations"), "variation"):
+        vid, vsku = variation["id"], variation.get("sku")
+        for size in _items(variation.get("sizes"), "size"):
+            ssku = size.get("sku")
+            sku = psku + vsku + ssku if psku and vsku and ssku else None
+            yield size.get("ean") or None, sku, pid, vid, size["id"]
+
+
+def _items(holder: Any, name: str) -> list[Mapping[str, Any]]:
+    if not isinstance(holder, Mapping):
+        return []
+    value = holder.get(name, [])
+    return value if isinstance(value, list) else [value]

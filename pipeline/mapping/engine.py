@@ -11,7 +11,9 @@ reported as not sent, so Centra never gets half a product.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import contextlib
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,7 +29,7 @@ from pipeline.readers import Table, column_letter, read_table
 Key = tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MappedObject:
     """One collection item of a Centra request, e.g. one ``<product>`` of products_Update.
 
@@ -39,7 +41,7 @@ class MappedObject:
     entity: str
     operation: str
     key: str
-    item: dict[str, Any]
+    item: Mapping[str, Any]
     rows: tuple[int, ...]
     depends_on: tuple[tuple[str, str], ...] = ()
 
@@ -99,7 +101,7 @@ class _LevelPlan:
         # For the row loop: (sub, values) pairs, and whether any value of the level is Bad (a
         # level without any can skip the per-cell check).
         self.pairs = tuple((sub, values) for sub, values, _ in self.rules)
-        self.may_be_bad = any(isinstance(v, Bad) for _, values, _ in self.rules for v in values)
+        self.may_be_bad = any(Bad in set(map(type, values)) for _, values, _ in self.rules)
         self.name = self.level.name
         self.key_parts = self.level.key
         self.parent = self.level.parent
@@ -125,11 +127,14 @@ def map_file(
     *,
     lookups: Catalogue | None = None,
     table: Table | None = None,
+    bulk: bool = True,
 ) -> MappedFile:
     """Read ``path`` with ``mapping`` and turn its rows into Centra objects.
 
     Raises :class:`~pipeline.errors.ReadError` when the file cannot be used at all (encoding,
-    missing column, duplicate header, missing sheet); row problems are returned, not raised::
+    missing column, duplicate header, missing sheet); row problems are returned, not raised.
+    A file without a bad cell goes through the bulk path (:mod:`pipeline.mapping.columnar`);
+    ``bulk=False`` forces the general one (the tests compare the two)::
 
         mapped = map_file(mapping, Path("inbox/articles.csv"))
         for obj in mapped.objects: ...        # obj.entity, obj.key, obj.item, obj.rows
@@ -138,7 +143,21 @@ def map_file(
     if table is None:
         table = read_table(path, mapping.read)
     index = _column_index(table, mapping)
-    return _Mapper(mapping, path, table, index, lookups).run()
+    with _collector_paused():
+        return _Mapper(mapping, path, table, index, lookups, bulk=bulk).run()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Mapping makes millions of small objects and no reference cycles; Python's cycle
+    collector would walk all of them again and again (a third of the time at catalogue size)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _column_index(table: Table, mapping: CompiledMapping) -> dict[str, int]:
@@ -188,7 +207,10 @@ class _Mapper:
         table: Table,
         index: dict[str, int],
         lookups: Catalogue | None,
+        *,
+        bulk: bool = True,
     ) -> None:
+        self.bulk = bulk
         self.mapping = mapping
         self.path = path
         self.table = table
@@ -240,6 +262,18 @@ class _Mapper:
         resolve_missing = self._plan()
         if resolve_missing:
             return self._result(rejected=resolve_missing)
+        if (
+            self.bulk
+            and not self.table.row_errors
+            and not any(lp.may_be_bad for plan in self.plans for lp in plan.levels)
+        ):
+            # Nothing wrong in any cell: the bulk path, unless it finds something to report.
+            from pipeline.mapping.columnar import map_columnar
+
+            table = self.table
+            found = map_columnar(self.plans, table.n_rows, table.row_numbers, self.lookups)
+            if found is not None:
+                return self._result(objects=found)
         for i in range(self.table.n_rows):
             self._row(i)
         self._drop_failed_units()
@@ -268,11 +302,17 @@ class _Mapper:
         )
 
     def _plan(self) -> str | None:
+        # Rules that read the same column the same way (product.id of every target) share one
+        # list of values.
+        evaluated: dict[tuple[object, ...], list[Value]] = {}
         for target in self.mapping.targets:
             entity = target.entity
             by_level: dict[str, list[tuple[str, list[Value], str | None]]] = {}
             for rule in target.rules:
-                values = rule.evaluate(self.table, self.index)
+                same = rule.evaluation_key
+                values = evaluated.get(same)
+                if values is None:
+                    values = evaluated[same] = rule.evaluate(self.table, self.index)
                 by_level.setdefault(rule.level, []).append((rule.sub, values, rule.label))
             if target.resolve is not None:
                 message = self._resolve(target, by_level)

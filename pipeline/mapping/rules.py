@@ -174,9 +174,23 @@ class Rule:
     def label(self) -> str | None:
         return self.source.label
 
+    @property
+    def evaluation_key(self) -> tuple[object, ...]:
+        """Rules with equal keys give equal values on any table (the target path aside)."""
+        return (self.source, self.required, self.default, self.clear_if, self.trim,
+                self.if_filled, self.if_empty, self.convert)  # fmt: skip
+
     def evaluate(self, table: Table, index: Mapping[str, int]) -> list[Value]:
         """One value per data row of ``table`` (``index`` maps column names to positions)."""
+        if isinstance(self.source, ConstantSource | ClearSource) and not (
+            self.if_filled or self.if_empty
+        ):
+            # One value for every row: work it out once.
+            texts, _ = self.source.texts(_ONE_ROW, {})
+            return self._per_distinct(texts) * table.n_rows
         texts, errors = self.source.texts(table, index)
+        if errors is None and not (self.if_filled or self.if_empty):
+            return self._per_distinct(texts)
         column = self.source.label
         required, default, clear_if, trim = self.required, self.default, self.clear_if, self.trim
         convert = self._memoized()
@@ -216,6 +230,39 @@ class Rule:
             append(convert(text) if convert is not None else text)
         return out
 
+    def _per_distinct(self, texts: Sequence[str]) -> list[Value]:
+        """The common case (no cell errors, no conditions): each distinct text once.
+
+        Equal texts get the very same value object, so a column's repeated values (a brand, a
+        price) are held once however many rows share them.
+        """
+        one = self._one
+        memo = {text: one(text) for text in dict.fromkeys(texts)}
+        return list(map(memo.__getitem__, texts))
+
+    def _one(self, raw: str) -> Value:
+        """One cell's value, for :meth:`_per_distinct` (the steps of :meth:`evaluate`)."""
+        text = raw.strip() if self.trim else raw
+        if self.clear_if and text in self.clear_if:
+            return ""
+        if not text:
+            if self.source.kind == "clear":
+                return ""
+            if self.default is not None:
+                text = self.default
+            elif self.required:
+                return Bad("is empty, but a value is required", self.source.label, raw)
+            else:
+                return None
+        if self.convert is None:
+            return text
+        try:
+            return self.convert(text)
+        except ValueProblem as exc:
+            return Bad(str(exc), self.source.label, text)
+        except LeaveOut:
+            return None
+
     def _memoized(self) -> Callable[[str], Value] | None:
         convert = self.convert
         if convert is None:
@@ -238,6 +285,10 @@ class Rule:
             return value
 
         return run
+
+
+#: A table of one empty row, for sources that do not read the table (constants).
+_ONE_ROW = Table(file="", header=[], columns=[], row_numbers=[0])
 
 
 class LeaveOut(Exception):

@@ -155,13 +155,13 @@ def date(inputs: Sequence[str], output: str) -> Converter:
 
 def ean(check_digit: bool, pad_to: int | None) -> Converter:
     def convert(text: str) -> str:
-        digits = text.replace(" ", "")
-        if re.fullmatch(r"\d+(\.\d+)?[eE][+]?\d+", digits):
-            raise ValueProblem(
-                "is a number in scientific notation: Excel has rounded this code. Format the "
-                "column as Text (or Number without decimals) before exporting"
-            )
+        digits = text.replace(" ", "") if " " in text else text
         if not digits.isdigit():
+            if re.fullmatch(r"\d+(\.\d+)?[eE][+]?\d+", digits):
+                raise ValueProblem(
+                    "is a number in scientific notation: Excel has rounded this code. Format "
+                    "the column as Text (or Number without decimals) before exporting"
+                )
             raise ValueProblem("is not an EAN/GTIN: it may only contain digits")
         if pad_to is not None and len(digits) < pad_to:
             digits = digits.zfill(pad_to)
