@@ -8,6 +8,7 @@ of the same call. Anything with these three methods will do.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from itertools import compress
 from typing import Any, NamedTuple, Protocol
 
 
@@ -32,12 +33,27 @@ class Catalogue(Protocol):
 
 
 class MemoryCatalogue:
-    """A catalogue kept in memory, learnt from mapped products and sizes objects."""
+    """A catalogue kept in memory, learnt from mapped products and sizes objects.
+
+    The sizes of bulk-path products are indexed when first looked up, not when learnt: a
+    ``validate`` or ``run`` of article files alone never looks anything up.
+    """
 
     def __init__(self) -> None:
-        self.eans: dict[str, SizeRef] = {}
-        self.skus: dict[str, SizeRef] = {}
+        self._eans: dict[str, SizeRef] = {}
+        self._skus: dict[str, SizeRef] = {}
         self.sizetables: dict[str, list[str]] = {}
+        self._pending: list[tuple[Any, list[int]]] = []  # (bulk-path file, product nodes)
+
+    @property
+    def eans(self) -> dict[str, SizeRef]:
+        self._settle()
+        return self._eans
+
+    @property
+    def skus(self) -> dict[str, SizeRef]:
+        self._settle()
+        return self._skus
 
     def __len__(self) -> int:
         return len(self.eans) + len(self.skus)
@@ -53,21 +69,38 @@ class MemoryCatalogue:
 
     def learn(self, objects: Iterable[Any]) -> None:
         """Add the sizes of ``products`` objects and the sizetables of ``sizes`` objects."""
+        in_bulk: dict[int, tuple[Any, list[int]]] = {}  # the bulk path's products, per file
         for obj in objects:
             if obj.entity == "sizes":
                 table = obj.item.get("sizetable", {}).get("id")
                 if table:
                     self.sizetables.setdefault(table, []).append(obj.item["id"])
             elif obj.entity == "products":
-                self._learn_product(obj.item)
+                source = getattr(obj.item, "size_source", None)
+                found = source() if source is not None else None
+                if found is None:
+                    self._settle()  # keep the order in which products were learnt
+                    self._learn_product(obj.item)
+                else:
+                    owner, node = found
+                    in_bulk.setdefault(id(owner), (owner, []))[1].append(node)
+        self._pending.extend(in_bulk.values())
+
+    def _settle(self) -> None:
+        while self._pending:
+            owner, nodes = self._pending.pop(0)
+            eans, skus, pids, vids, sids = owner.size_columns(nodes)
+            refs = list(map(SizeRef._make, zip(pids, vids, sids, strict=True)))
+            self._eans.update(compress(zip(eans, refs, strict=True), eans))
+            self._skus.update(compress(zip(skus, refs, strict=True), skus))
 
     def _learn_product(self, product: Mapping[str, Any]) -> None:
         for ean, sku, pid, vid, sid in product_sizes(product):
             ref = SizeRef(pid, vid, sid)
             if ean:
-                self.eans[ean] = ref
+                self._eans[ean] = ref
             if sku:
-                self.skus[sku] = ref
+                self._skus[sku] = ref
 
 
 def product_sizes(

@@ -39,9 +39,6 @@ Column = Sequence[Any]  # str | None per row (no Bad: the bulk path only sees cl
 _SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-#: Stands for the one child of a unit object while its parent is written (never in a value:
-#: a value with a control character sends the file down the general path).
-_SLOT = "\x00"
 
 
 class GiveUp(Exception):
@@ -84,6 +81,12 @@ class ColumnarItem(Prerendered):
             raise KeyError(key)
         return value
 
+    def size_source(self) -> tuple[_Entity, int] | None:
+        """Where a product's sizes are (for :meth:`_Entity.size_columns`), or None."""
+        if self._owner.entity.name != "products" or self._unit is not None:
+            return None
+        return self._owner, self._node
+
     def size_rows(self) -> list[tuple[str, str | None, str, str | None, str | None]] | None:
         """(variation id, variation sku, size id, size sku, ean) of a product, or None."""
         if self._owner.entity.name != "products":
@@ -94,10 +97,10 @@ class ColumnarItem(Prerendered):
 class _Level:
     """One level of one entity over the whole file: its nodes and their values."""
 
-    def __init__(self, level: Level, columns: dict[str, Column]) -> None:
+    def __init__(self, level: Level, sources: dict[str, list[Column | None]]) -> None:
         self.level = level
         self.name = level.name
-        self.columns = columns  # sub path -> value per virtual row
+        self.sources = sources  # sub path -> per target, its values per row (or None)
         self.codes = _NO_CODES  # node per virtual row, -1 where the row has no node here
         self.present = _NO_CODES  # the virtual rows with a node here
         self.node_of = _NO_CODES  # their nodes
@@ -107,8 +110,11 @@ class _Level:
         self.parent_of = _NO_CODES  # node -> node of the parent level
         self.fields: dict[str, list[Any]] = {}  # sub path -> value per node
         self.kids: dict[str, Sequence[Sequence[int]]] = {}  # child level -> per node, its children
-        self.spans: dict[str, _Runs] = {}  # the same, when each node's children are consecutive
-        self.xml: list[str | None] = []
+        self.segments: list[list[str]] = []  # see Entity._render
+        self.slots: list[str] = []  # the child levels between the segments
+        self.keep = np.zeros(0, dtype=bool)  # whether each node is written (not pruned)
+        self.kept: list[bool] = []  # the same as a list
+        self.xml: list[str | None] = []  # object levels: each node's whole XML
         self.rows: list[tuple[int, ...]] = []  # unit level only: file row numbers per node
 
     @property
@@ -127,12 +133,22 @@ def map_columnar(
     for plan in plans:
         by_entity.setdefault(plan.entity.name, []).append(plan)
     objects: list[MappedObject] = []
+    shared = _Shared()
     try:
         for entity_plans in by_entity.values():
-            objects.extend(_Entity(entity_plans, n_rows, row_numbers, lookups).objects())
+            objects.extend(_Entity(entity_plans, n_rows, row_numbers, lookups, shared).objects())
     except GiveUp:
         return None
     return objects
+
+
+class _Shared:
+    """What the entities of one file share: their columns as arrays and as key codes (the
+    targets of a mapping read the same value lists)."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[int, tuple[Column, np.ndarray]] = {}  # id -> (list kept alive, array)
+        self.factors: dict[int, tuple[np.ndarray, list[Any]]] = {}
 
 
 class _Entity:
@@ -142,11 +158,12 @@ class _Entity:
         n_rows: int,
         row_numbers: Sequence[int],
         lookups: Catalogue | None,
+        shared: _Shared,
     ) -> None:
         self.entity: Entity = plans[0].entity
         self.row_numbers = row_numbers
-        self.arrays: dict[int, tuple[Column, np.ndarray]] = {}  # id -> (list kept alive, array)
-        self.factors: dict[int, tuple[np.ndarray, int]] = {}
+        self.arrays = shared.arrays
+        self.factors = shared.factors
         self.lookups = lookups
         # Two targets of one entity fill the same objects: row i of target p is virtual row
         # i * k + p, the order in which the general path meets them.
@@ -157,22 +174,68 @@ class _Entity:
                 subs = used.setdefault(lp.name, {})
                 for sub, values in lp.pairs:
                     subs.setdefault(sub, [None] * k)[p] = values
-        self.levels: dict[str, _Level] = {}
-        for name in self.entity.levels:  # declaration order: parents first
-            if name in used:
-                columns = {sub: _interleave(lists, n_rows) for sub, lists in used[name].items()}
-                self.levels[name] = _Level(self.entity.levels[name], columns)
+        self.levels: dict[str, _Level] = {
+            name: _Level(self.entity.levels[name], used[name])
+            for name in self.entity.levels  # declaration order: parents first
+            if name in used
+        }
+        self.n_rows = n_rows
         self.m = n_rows * k
+        self.virtual: dict[tuple[int, ...], np.ndarray] = {}
+        self.piece_counts: dict[str, np.ndarray] = {}
 
     # -- grouping ---------------------------------------------------------------------------
 
-    def factorized(self, values: Column) -> tuple[np.ndarray, int]:
+    def factorized(self, values: Column) -> tuple[np.ndarray, list[Any]]:
         """:func:`_factorize` of ``values``, once per list."""
         found = self.factors.get(id(values))
         if found is None:
             found = self.factors[id(values)] = _factorize(values)
             self.arrays.setdefault(id(values), (values, self.array(values)))  # keeps it alive
         return found
+
+    def values(self, lists: list[Column | None]) -> np.ndarray:
+        """The values of one field over the virtual rows (row i of target p at i * k + p)."""
+        if len(lists) == 1 and lists[0] is not None:
+            return self.array(lists[0])
+        key = tuple(map(id, lists))
+        found = self.virtual.get(key)
+        if found is None:
+            first = lists[0]
+            if first is not None and all(other is first for other in lists):
+                found = np.repeat(self.array(first), self.k)  # the targets share the column
+            else:
+                found = np.full(self.m, None, dtype=object)
+                for p, values in enumerate(lists):
+                    if values is not None:
+                        found[p :: self.k] = self.array(values)
+            self.virtual[key] = found
+        return found
+
+    def key_codes(self, lists: list[Column | None]) -> tuple[np.ndarray, int]:
+        """A key part's codes over the virtual rows, in order of first appearance (-1 where
+        it is empty), and how many codes there are."""
+        k = self.k
+        if k == 1 and lists[0] is not None:
+            codes, uniques = self.factorized(lists[0])
+            return codes, len(uniques)
+        first = lists[0]
+        if first is not None and all(other is first for other in lists):
+            codes, uniques = self.factorized(first)
+            return np.repeat(codes, k), len(uniques)
+        # Different columns per target: one numbering for the values of all of them.
+        ids: dict[Any, int] = {}
+        combined = np.full(self.m, -1, dtype=np.int64)
+        for p, values in enumerate(lists):
+            if values is None:
+                continue
+            codes, uniques = self.factorized(values)
+            remap = np.asarray([ids.setdefault(u, len(ids)) for u in uniques], dtype=np.int64)
+            if len(remap):
+                combined[p::k] = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        present = combined >= 0
+        combined[present] = _renumber(combined[present])
+        return combined, len(ids)
 
     def array(self, values: Column) -> np.ndarray:
         """``values`` as an object array, made once per list (targets share their columns)."""
@@ -193,7 +256,6 @@ class _Entity:
                 if (np.diff(lv.parent_of) >= 0).all():  # children come parent by parent
                     ends = np.cumsum(counts).tolist()
                     runs = _Runs(ends)
-                    self.levels[parent].spans[lv.name] = runs
                     self.levels[parent].kids[lv.name] = runs
                 else:
                     order = np.argsort(lv.parent_of, kind="stable").tolist()
@@ -208,7 +270,10 @@ class _Entity:
         if self.entity.name == "products":
             self._check_products()
         for lv in reversed(self.levels.values()):
-            self._render(lv, slot=self.entity.unit if lv is root and unit is not root else None)
+            self._render(lv)
+        if unit is not root and not all(unit.kept):
+            raise GiveUp  # a unit left out entirely: rare, done by the general path
+        unit.xml = self._assemble(unit)
         return list(self._objects(root, unit))
 
     def _number(self, lv: _Level) -> None:
@@ -219,9 +284,9 @@ class _Entity:
         """
         level = lv.level
         m = self.m
-        parts = [lv.columns.get(k) for k in level.key]
+        parts = [lv.sources.get(k) for k in level.key]
         missing = (np.full(m, -1, dtype=np.int64), 0)  # a key part no rule fills
-        factors = [self.factorized(col) if col is not None else missing for col in parts]
+        factors = [self.key_codes(lists) if lists is not None else missing for lists in parts]
         parent = self.levels[level.parent] if level.parent is not None else None
         if parent is None:  # a top level needs every key part, a child level the first
             given = np.logical_and.reduce([codes >= 0 for codes, _ in factors])
@@ -243,13 +308,18 @@ class _Entity:
         lv.codes = np.full(m, -1, dtype=np.int64)
         lv.codes[present] = node_of
         lv.present, lv.node_of = present, node_of
-        _, first_index = np.unique(node_of, return_index=True)
-        lv.first = first = present[first_index]
+        # Nodes are numbered in order of first appearance: a node's first row is where the
+        # running maximum grows.
+        grows = np.ones(len(node_of), dtype=bool)
+        if len(node_of):
+            running = np.maximum.accumulate(node_of)
+            grows[1:] = running[1:] > running[:-1]
+        lv.first = first = present[grows]
         lv.key_parts = [
-            [x or "" for x in self.array(col)[first].tolist()]
-            if col is not None
+            [x or "" for x in self.values(lists)[first].tolist()]
+            if lists is not None
             else [""] * len(first)
-            for col in parts
+            for lists in parts
         ]
         if len(lv.key_parts) == 1:
             lv.key_text = lv.key_parts[0]
@@ -260,24 +330,24 @@ class _Entity:
         if len(present) < m:
             # A row with values for this level but no node here misses a key: reported by the
             # general path.
-            empty_rows = np.flatnonzero(lv.codes < 0).tolist()
-            for col in lv.columns.values():
-                if any(col[r] is not None for r in empty_rows):
+            empty_rows = np.flatnonzero(lv.codes < 0)
+            for lists in lv.sources.values():
+                if (self.values(lists)[empty_rows] != None).any():  # noqa: E711
                     raise GiveUp
 
     def _node_fields(self, lv: _Level) -> None:
         """Each node's value per field: the first given, all others equal to it."""
         present, node_of, first = lv.present, lv.node_of, lv.first
         one_row_each = len(first) == len(present)
-        for sub, col in lv.columns.items():
-            values = self.array(col)
+        for sub, lists in lv.sources.items():
+            values = self.values(lists)
             node_values = values[first]
             if not one_row_each:
                 differs = np.flatnonzero(values[present] != node_values[node_of])
                 if len(differs):
                     node_values = node_values.copy()
                     for r in present[differs].tolist():
-                        value = col[r]
+                        value = values[r]
                         if value is None:
                             continue
                         node = lv.codes[r]
@@ -328,61 +398,80 @@ class _Entity:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def _render(self, lv: _Level, slot: str | None) -> None:
-        """The XML of every node of ``lv`` (None where the node is left out).
+    def _render(self, lv: _Level) -> None:
+        """Each node's XML as segments around its children, and whether it is kept.
 
-        With ``slot`` (the unit level, on the root of a pricelist), the children of that level
-        are written as one ``_SLOT`` mark, for :meth:`_objects` to split around.
+        ``lv.segments[j][c]`` is the text of node ``c`` between the items of its child levels
+        ``lv.slots[j - 1]`` and ``lv.slots[j]``: a size has one segment (all of it), a product
+        with variations two (up to ``<variations>``, and from ``</variations>`` on). Text that
+        every node has is part of one f-string per segment; the rest are per-node pieces.
         """
         level = lv.level
-        used = set(lv.columns) | set(level.key)
+        used = set(lv.sources) | set(level.key)
         n = lv.n
-        built: dict[str, list[bool]] = {}
-        full: set[int] = set()  # ids of pieces no node has empty
+        has_kids: dict[str, np.ndarray] = {}
+        for name in level.children:
+            if name in self.levels:
+                child = self.levels[name]
+                kept = np.asarray(child.kept, dtype=bool)
+                has_kids[name] = np.bincount(child.parent_of[kept], minlength=n) > 0
 
-        # A level is written through one f-string per node: text that every node has (the
-        # tags of values no node lacks) is part of the template, the rest are per-node pieces.
-        def pieces(entries: Sequence[Any]) -> list[str | list[str]]:
-            out: list[str | list[str]] = []
+        # A piece is a static text, a per-node text, or a child level (a slot); each with
+        # whether it is empty per node (None: never).
+        Piece = tuple[str | list[str] | _Slot, np.ndarray | None]
+
+        def pieces(entries: Sequence[Any]) -> list[Piece]:
+            out: list[Piece] = []
             for entry in entries:
                 if isinstance(entry, Leaf):
                     if entry.path in used:
                         out.extend(self._leaf(entry.name, lv.fields.get(entry.path), n))
                 elif isinstance(entry, Group):
-                    inner = pieces(entry.entries)
-                    if any(isinstance(p, str) or id(p) in full for p in inner):  # never empty
-                        out.extend([f"<{entry.name}>", *inner, f"</{entry.name}>"])
-                    elif inner:
-                        tag = entry.name
-                        texts = _fill(inner, n)
-                        out.append([f"<{tag}>{x}</{tag}>" if x else "" for x in texts])
-                elif isinstance(entry, Child) and entry.level in self.levels:
-                    kids = self._children(lv, entry.level, slot, built)
-                    if all(built[entry.level]):
-                        full.add(id(kids))
-                    out.append(kids)
+                    out.extend(wrap(entry.name, pieces(entry.entries)))
+                elif isinstance(entry, Child) and entry.level in has_kids:
+                    filled = has_kids[entry.level]
+                    out.append((_Slot(entry.level), None if filled.all() else filled))
             return out
 
-        tag = level.element
-        parts = pieces(level.entries)
-        xml: list[str | None]
-        if any(isinstance(p, str) for p in parts):
-            xml = list(_fill([f"<{tag}>", *parts, f"</{tag}>"], n))
-        else:
-            xml = [f"<{tag}>{c}</{tag}>" if c else f"<{tag}/>" for c in _fill(parts, n)]
+        def wrap(tag: str, inner: list[Piece], empty: str = "") -> list[Piece]:
+            """``<tag>inner</tag>`` for the nodes where inner has anything, else ``empty``."""
+            if not inner:
+                return []
+            if any(filled is None for _, filled in inner):
+                return [(f"<{tag}>", None), *inner, (f"</{tag}>", None)]
+            some = np.logical_or.reduce([f for _, f in inner if f is not None])
+            opening = [f"<{tag}>" if x else empty for x in some.tolist()]
+            closing = [f"</{tag}>" if x else "" for x in some.tolist()]
+            return [(opening, some), *inner, (closing, some)]
+
+        whole = wrap(level.element, pieces(level.entries), empty=f"<{level.element}/>")
+        if not whole:
+            whole = [(f"<{level.element}/>", None)]
+        lv.slots, lv.segments = [], []
+        current: list[str | list[str]] = []
+        for text, _ in whole:
+            if isinstance(text, _Slot):
+                lv.segments.append(_fill(current, n))
+                lv.slots.append(text.level)
+                current = []
+            else:
+                current.append(text)
+        lv.segments.append(_fill(current, n))
+        keep = np.ones(n, dtype=bool)
         if level.prune_unless:  # left out unless one of these has a value
-            keep = np.zeros(n, dtype=bool)
+            keep[:] = False
             for p in level.prune_unless:
-                if p in built:
-                    keep |= np.asarray(built[p], dtype=bool)
+                if p in has_kids:
+                    keep |= has_kids[p]
                 elif p in lv.fields:
                     keep |= np.asarray(lv.fields[p], dtype=object) != None  # noqa: E711
-            if not keep.all():
-                xml = [x if k else None for x, k in zip(xml, keep.tolist(), strict=True)]
-        lv.xml = xml
+        lv.kept = keep.tolist()
+        lv.keep = keep
 
     @staticmethod
-    def _leaf(tag: str, values: list[Any] | None, n: int) -> list[str | list[str]]:
+    def _leaf(
+        tag: str, values: list[Any] | None, n: int
+    ) -> list[tuple[str | list[str], np.ndarray | None]]:
         """The pieces of one text element: static tags around the values when every node
         has a value, else one per-node piece."""
         if values is None:  # a key part no rule fills: never written
@@ -393,34 +482,73 @@ class _Entity:
                 raise GiveUp  # XML cannot carry it: the general path says so when sending
             values = [v.translate(_ESCAPE) if v else v for v in values]
         if None not in values and "" not in values:
-            return [f"<{tag}>", values, f"</{tag}>"]
+            return [(f"<{tag}>", None), (values, None), (f"</{tag}>", None)]
         empty, full = f"<{tag}/>", "<{0}>{1}</{0}>"
-        return [["" if v is None else (full.format(tag, v) if v else empty) for v in values]]
+        texts = ["" if v is None else (full.format(tag, v) if v else empty) for v in values]
+        return [(texts, np.asarray([v is not None for v in values], dtype=bool))]
 
-    def _children(
-        self, lv: _Level, name: str, slot: str | None, built: dict[str, list[bool]]
-    ) -> list[str]:
-        child = self.levels[name]
-        kids = lv.kids.get(name) or [[] for _ in range(lv.n)]
-        xml = child.xml
-        if name == slot:
-            if any(xml[c] is None for ks in kids for c in ks):
-                raise GiveUp  # a unit left out entirely: rare, done by the general path
-            built[name] = [bool(ks) for ks in kids]
-            return [_SLOT if ks else "" for ks in kids]
-        spans = lv.spans.get(name)
-        if spans is not None and None not in xml:
-            # The usual file: each parent's children are consecutive nodes, so each parent's
-            # part is a slice of all of them written one after the other.
-            done = cast("list[str]", xml)
-            offsets = [0, *accumulate(map(len, done))]
-            whole = "".join(done)
-            pairs = zip(spans.starts, spans.ends, strict=True)
-            out = [whole[offsets[a] : offsets[b]] for a, b in pairs]
-        else:
-            out = ["".join([x for c in ks if (x := xml[c]) is not None]) for ks in kids]
-        built[name] = [bool(x) for x in out]
-        return out
+    def _counts(self, lv: _Level) -> np.ndarray:
+        """How many pieces each node's XML is made of (0: left out)."""
+        found = self.piece_counts.get(lv.name)
+        if found is None:
+            found = np.full(lv.n, len(lv.segments), dtype=np.int64)
+            for name in lv.slots:
+                child = self.levels[name]
+                found += np.bincount(
+                    child.parent_of, weights=self._counts(child), minlength=lv.n
+                ).astype(np.int64)
+            found[~lv.keep] = 0
+            self.piece_counts[lv.name] = found
+        return found
+
+    def _place(self, lv: _Level, nodes: np.ndarray, starts: np.ndarray, flat: np.ndarray) -> None:
+        """Put the pieces of ``nodes`` (kept ones) into ``flat``, node i's from ``starts[i]``."""
+        position = starts.copy()
+        flat[position] = np.asarray(lv.segments[0], dtype=object)[nodes]
+        position += 1
+        for j, name in enumerate(lv.slots, start=1):
+            child = self.levels[name]
+            counts = self._counts(child)
+            where = np.full(lv.n, -1, dtype=np.int64)
+            where[nodes] = position
+            # The children of placed nodes, in order within each parent.
+            order = np.argsort(child.parent_of, kind="stable")
+            mine = order[(where[child.parent_of[order]] >= 0) & child.keep[order]]
+            sizes = counts[mine]
+            before = np.cumsum(sizes) - sizes  # pieces of earlier children, all parents
+            parents = child.parent_of[mine]
+            first_of_parent = np.ones(len(mine), dtype=bool)
+            first_of_parent[1:] = parents[1:] != parents[:-1]
+            run_start = np.maximum.accumulate(np.where(first_of_parent, before, 0))
+            self._place(child, mine, where[parents] + before - run_start, flat)
+            position += np.bincount(parents, weights=sizes, minlength=lv.n).astype(np.int64)[nodes]
+            flat[position] = np.asarray(lv.segments[j], dtype=object)[nodes]
+            position += 1
+
+    def _assemble(self, lv: _Level) -> list[str | None]:
+        """The whole XML of each node of ``lv`` (None where it is left out)."""
+        counts = self._counts(lv)
+        nodes = np.flatnonzero(lv.keep)
+        starts = np.cumsum(counts) - counts
+        flat = np.empty(int(counts.sum()), dtype=object)
+        self._place(lv, nodes, starts[nodes], flat)
+        pieces = flat.tolist()
+        del flat
+        offsets = [0, *accumulate(map(len, pieces))]
+        whole = "".join(pieces)
+        del pieces
+        for level in self._subtree(lv):  # free them before the objects' texts are made
+            level.segments = []
+        ends = (starts + counts).tolist()
+        return [
+            whole[offsets[a] : offsets[b]] if keep else None
+            for a, b, keep in zip(starts.tolist(), ends, lv.kept, strict=True)
+        ]
+
+    def _subtree(self, lv: _Level) -> Iterator[_Level]:
+        yield lv
+        for name in lv.slots:
+            yield from self._subtree(self.levels[name])
 
     # -- objects ----------------------------------------------------------------------------
 
@@ -444,7 +572,7 @@ class _Entity:
             else:
                 all_deps = []
             rows = root.rows
-            for c, xml in enumerate(root.xml):
+            for c, xml in enumerate(unit.xml):
                 if xml is None:
                     continue
                 item = ColumnarItem(xml, element, self, c)
@@ -457,14 +585,13 @@ class _Entity:
         # Pricelists: one object per product of a pricelist, with the pricelist's header.
         kids = root.kids[unit.name]
         product_ids = unit.fields.get("id") or [None] * unit.n
-        for c, xml in enumerate(root.xml):
-            assert xml is not None  # a root is never left out here (no prune rule)
+        prefixes, suffixes = root.segments
+        for c, (prefix, suffix) in enumerate(zip(prefixes, suffixes, strict=True)):
             if not kids[c]:
-                item = ColumnarItem(xml, element, self, c)
+                item = ColumnarItem(prefix + suffix, element, self, c)
                 deps = deps_of(item.as_dict()) if deps_of is not None else ()
                 yield MappedObject(name, operation, keys[c], item, (), deps)
                 continue
-            prefix, suffix = xml.split(_SLOT)
             head = keys[c] + "/"
             for u in kids[c]:
                 inner = unit.xml[u]
@@ -480,6 +607,20 @@ class _Entity:
                     (("products", product_ids[u]),),
                 )
 
+    def _sizes_in_order(self, products: Sequence[int] | None = None) -> np.ndarray:
+        """The size nodes of products that are written, product by product, each product's
+        variation by variation (the order of the general path's dicts); ``products`` limits
+        them to those product nodes."""
+        variation, size = self.levels["variation"], self.levels["size"]
+        v_of = size.parent_of
+        p_of = variation.parent_of[v_of]
+        keep = np.ones(size.n, dtype=bool)
+        keep &= size.keep & variation.keep[v_of]
+        if products is not None and len(products) != self.levels[self.entity.root].n:
+            keep &= np.isin(p_of, np.asarray(products, dtype=np.int64))
+        kept = np.flatnonzero(keep)
+        return kept[np.lexsort((kept, v_of[kept], p_of[kept]))]
+
     def _product_deps(self, root: _Level) -> list[tuple[tuple[str, str], ...]]:
         """Each product's ``("sizes", "<sizetable>/<size>")`` pairs, in the general order."""
         variation, size = self.levels.get("variation"), self.levels.get("size")
@@ -488,34 +629,57 @@ class _Entity:
             return empty
         if "id" not in size.fields or not size.n:
             return empty
-        tables = variation.fields["sizetable.id"]
-        size_ids = size.fields["id"]
-        v_of = size.parent_of.tolist()
-        labels: dict[tuple[str, str], int] = {}
-        codes = []
-        keep = []
-        for s, v in enumerate(v_of):
-            table = tables[v]
-            if table and size.xml[s] is not None and variation.xml[v] is not None:
-                keep.append(s)
-                codes.append(labels.setdefault((table, size_ids[s]), len(labels)))
-        if not keep:
-            return empty
-        kept = np.asarray(keep, dtype=np.int64)
-        v_kept = size.parent_of[kept]
-        owner = variation.parent_of[v_kept]
-        order = np.lexsort((kept, v_kept, owner))  # product, then variation, then size
-        ordered = np.asarray(codes, dtype=np.int64)[order].tolist()
-        pairs = [("sizes", f"{table}/{sid}") for table, sid in labels]
-        memo: dict[tuple[int, ...], tuple[tuple[str, str], ...]] = {}
+        sizes = self._sizes_in_order()
+        v_of = size.parent_of[sizes]
+        tables = np.asarray(variation.fields["sizetable.id"], dtype=object)[v_of]
+        named = np.flatnonzero((tables != None) & (tables != ""))  # noqa: E711
+        sizes, v_of, tables = sizes[named], v_of[named], tables[named]
+        ids = np.asarray(size.fields["id"], dtype=object)[sizes]
+        labels = [f"{t}/{s}" for t, s in zip(tables.tolist(), ids.tolist(), strict=True)]
+        owner = variation.parent_of[v_of]
+        memo: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
         out = []
-        for run in _split(ordered, np.bincount(owner, minlength=root.n)):
+        for run in _split(labels, np.bincount(owner, minlength=root.n)):
             key = tuple(dict.fromkeys(run))
             found = memo.get(key)
             if found is None:
-                found = memo[key] = tuple(pairs[i] for i in key)
+                found = memo[key] = tuple(("sizes", label) for label in key)
             out.append(found)
         return out
+
+    def size_columns(
+        self, products: Sequence[int]
+    ) -> tuple[list[Any], list[Any], list[str], list[str], list[str]]:
+        """(EANs, full SKUs, product ids, variation ids, size ids) of the sizes of these
+        product nodes, for a catalogue; a missing EAN or SKU part gives None or ""."""
+        root = self.levels[self.entity.root]
+        variation, size = self.levels.get("variation"), self.levels.get("size")
+        if variation is None or size is None or not size.n:
+            return [], [], [], [], []
+        sizes = self._sizes_in_order(products)
+        v_of = size.parent_of[sizes]
+        p_of = variation.parent_of[v_of]
+
+        def column(lv: _Level, path: str, nodes: np.ndarray) -> list[Any]:
+            values = lv.fields.get(path)
+            if values is None:
+                return [None] * len(nodes)
+            return np.asarray(values, dtype=object)[nodes].tolist()
+
+        pskus = column(root, "sku", p_of)
+        vskus = column(variation, "sku", v_of)
+        sskus = column(size, "sku", sizes)
+        skus = [
+            a + b + c if a and b and c else None
+            for a, b, c in zip(pskus, vskus, sskus, strict=True)
+        ]
+        return (
+            column(size, "ean", sizes),
+            skus,
+            column(root, "id", p_of),
+            column(variation, "id", v_of),
+            column(size, "id", sizes),
+        )
 
     def _size_rows(self, c: int) -> list[tuple[str, str | None, str, str | None, str | None]]:
         variation, size = self.levels.get("variation"), self.levels.get("size")
@@ -528,10 +692,10 @@ class _Entity:
             return []
         out = []
         for v in self.levels[self.entity.root].kids["variation"][c]:
-            if variation.xml[v] is None:
+            if not variation.kept[v]:
                 continue
             for s in size_kids[v]:
-                if size.xml[s] is not None:
+                if size.kept[s]:
                     out.append(
                         (
                             vids[v],
@@ -583,12 +747,15 @@ class _Entity:
 _NO_CODES = np.zeros(0, dtype=np.int64)
 
 
-def _factorize(values: Column) -> tuple[np.ndarray, int]:
-    """Codes per row in order of first appearance (-1 for None and ""), and how many."""
+def _factorize(values: Column) -> tuple[np.ndarray, list[Any]]:
+    """Codes per row in order of first appearance (-1 for None and ""), and the values."""
+    if values and values.count(values[0]) == len(values):  # a constant
+        code = 0 if values[0] else -1
+        return np.full(len(values), code, dtype=np.int64), [values[0]] if values[0] else []
     ids: dict[Any, int] = {}
     add = ids.setdefault
     codes = [add(v, len(ids)) if v else -1 for v in values]
-    return np.asarray(codes, dtype=np.int64), len(ids)
+    return np.asarray(codes, dtype=np.int64), list(ids)
 
 
 def _renumber(codes: np.ndarray) -> np.ndarray:
@@ -637,6 +804,15 @@ def _writer(static: tuple[str | None, ...]) -> Callable[..., list[str]]:
     return writer
 
 
+class _Slot:
+    """Where the items of a child level go in a parent's XML."""
+
+    __slots__ = ("level",)
+
+    def __init__(self, level: str) -> None:
+        self.level = level
+
+
 class _Runs(Sequence[range]):
     """Consecutive runs of nodes, one per parent, given by where each ends."""
 
@@ -656,14 +832,3 @@ def _split(items: Sequence[Any], counts: np.ndarray) -> list[Sequence[Any]]:
     ends = np.cumsum(counts).tolist()
     starts = [0, *ends[:-1]]
     return [items[a:b] for a, b in zip(starts, ends, strict=True)]
-
-
-def _interleave(lists: list[Column | None], n: int) -> Column:
-    if len(lists) == 1 and lists[0] is not None:
-        return lists[0]
-    k = len(lists)
-    out: list[Any] = [None] * (n * k)
-    for p, values in enumerate(lists):
-        if values is not None:
-            out[p::k] = values
-    return out

@@ -22,7 +22,7 @@ from pipeline.errors import ReadError
 from pipeline.mapping.catalogue import Catalogue
 from pipeline.mapping.entities import Child, Entity, Group, Leaf, Level
 from pipeline.mapping.problems import RowProblem
-from pipeline.mapping.rules import Bad, Value
+from pipeline.mapping.rules import Bad, Value, has_bad
 from pipeline.mapping.schema import CompiledMapping, Target
 from pipeline.readers import Table, column_letter, read_table
 
@@ -101,7 +101,7 @@ class _LevelPlan:
         # For the row loop: (sub, values) pairs, and whether any value of the level is Bad (a
         # level without any can skip the per-cell check).
         self.pairs = tuple((sub, values) for sub, values, _ in self.rules)
-        self.may_be_bad = any(Bad in set(map(type, values)) for _, values, _ in self.rules)
+        self.may_be_bad = any(has_bad(values) for _, values, _ in self.rules)
         self.name = self.level.name
         self.key_parts = self.level.key
         self.parent = self.level.parent

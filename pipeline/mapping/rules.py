@@ -15,8 +15,9 @@ check depends only on the text, so it runs once per distinct value.
 
 from __future__ import annotations
 
+import operator
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.mapping.types import Converter, ValueProblem
@@ -41,6 +42,24 @@ class Bad:
 
 
 Value = str | Bad | None
+
+
+class Values(list[Value]):
+    """A rule's values, one per row; ``clean``: known to hold no :class:`Bad` (None: not
+    known)."""
+
+    __slots__ = ("clean",)
+
+    def __init__(self, values: Iterable[Value] = (), clean: bool | None = None) -> None:
+        super().__init__(values)
+        self.clean = clean
+
+
+def has_bad(values: Sequence[Value]) -> bool:
+    """Whether any value is a :class:`Bad`."""
+    if isinstance(values, Values) and values.clean is not None:
+        return not values.clean
+    return Bad in set(map(type, values))
 
 
 class Source:
@@ -187,7 +206,8 @@ class Rule:
         ):
             # One value for every row: work it out once.
             texts, _ = self.source.texts(_ONE_ROW, {})
-            return self._per_distinct(texts) * table.n_rows
+            one = self._per_distinct(texts)
+            return Values(one * table.n_rows, one.clean)
         texts, errors = self.source.texts(table, index)
         if errors is None and not (self.if_filled or self.if_empty):
             return self._per_distinct(texts)
@@ -230,15 +250,24 @@ class Rule:
             append(convert(text) if convert is not None else text)
         return out
 
-    def _per_distinct(self, texts: Sequence[str]) -> list[Value]:
+    def _per_distinct(self, texts: Sequence[str]) -> Values:
         """The common case (no cell errors, no conditions): each distinct text once.
 
         Equal texts get the very same value object, so a column's repeated values (a brand, a
         price) are held once however many rows share them.
         """
+        if self.source.kind == "column" and not self.clear_if and "" not in texts:
+            # Often nothing is empty, needs trimming or converting: the cells are the values.
+            unchanged = getattr(self.convert, "unchanged", None)
+            if self.convert is None:
+                if not self.trim or all(map(operator.is_, texts, map(str.strip, texts))):
+                    return Values(texts, clean=True)
+            elif unchanged is not None and unchanged(texts):
+                return Values(texts, clean=True)
         one = self._one
         memo = {text: one(text) for text in dict.fromkeys(texts)}
-        return list(map(memo.__getitem__, texts))
+        clean = not any(isinstance(v, Bad) for v in memo.values())
+        return Values(map(memo.__getitem__, texts), clean)
 
     def _one(self, raw: str) -> Value:
         """One cell's value, for :meth:`_per_distinct` (the steps of :meth:`evaluate`)."""

@@ -178,6 +178,13 @@ def ean(check_digit: bool, pad_to: int | None) -> Converter:
                 )
         return digits
 
+    lengths = {n for n in (8, 12, 13, 14) if pad_to is None or n >= pad_to}
+
+    def unchanged(texts: Sequence[str]) -> bool:
+        # Every text is already a code this converter returns as it is (no digit to check).
+        return not check_digit and all(map(str.isdigit, texts)) and set(map(len, texts)) <= lengths
+
+    convert.unchanged = unchanged  # type: ignore[attr-defined]
     return convert
 
 

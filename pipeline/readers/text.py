@@ -14,6 +14,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import ReadError
@@ -150,8 +151,9 @@ def read_text(path: Path, options: ReadOptions) -> Table:
     extra = data_frame.iloc[:, width:]
     ragged = (extra != "").any(axis=1) if extra.shape[1] else None
     data_frame = data_frame.iloc[:, :width]
-    filled = (data_frame != "").any(axis=1)
-    data_frame = data_frame[filled]
+    filled = _filled_rows(data_frame)
+    if not filled.all():
+        data_frame = data_frame[filled]
     row_errors: dict[int, str] = {}
     if ragged is not None:
         ragged = ragged[filled]
@@ -177,6 +179,20 @@ def read_text(path: Path, options: ReadOptions) -> Table:
         header_line=options.header_row,
         row_errors=row_errors,
     )
+
+
+def _filled_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Which rows have any non-empty cell (few rows are empty: test column by column, only
+    the rows still empty)."""
+    maybe_empty = np.arange(len(frame))
+    for c in range(frame.shape[1]):
+        if not len(maybe_empty):
+            break
+        column = frame.iloc[maybe_empty, c].to_numpy(dtype=object)
+        maybe_empty = maybe_empty[column == ""]
+    filled = np.ones(len(frame), dtype=bool)
+    filled[maybe_empty] = False
+    return filled
 
 
 def _read_slow(file: str, body: str, delimiter: str, encoding: str, options: ReadOptions) -> Table:
