@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -65,7 +65,20 @@ class Plan:
     lock: list[tuple[str, str, str]] = field(default_factory=list)  # orders: (id, type, store)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        # as json.dumps(asdict(self)), without asdict's deep copy of every field
+        data = {
+            "files": [
+                {"name": f.name, "export": f.export, "objects": f.objects, "rows": f.rows}
+                for f in self.files
+            ],
+            "events": [
+                {"id": e.id, "type": e.type, "entry": e.entry, "mission": e.mission,
+                 "date": e.date, "outcome": e.outcome, "files": e.files}
+                for e in self.events
+            ],
+            "lock": self.lock,
+        }  # fmt: skip
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Plan:

@@ -230,7 +230,7 @@ def test_many_events_are_pulled_in_batches_of_100_until_the_queue_is_empty(
     assert [f.name[-8:] for f in outbox_files(ws)] == ["0001.csv", "0002.csv", "0003.csv"]
     rows = all_rows(ws)
     assert len(rows) == 460 and len({r["order_id"] for r in rows}) == 230
-    assert queue.calls.count("events_Done") == 5  # 50 ids per call: 2 + 2 + 1
+    assert queue.calls.count("events_Done") == 3  # one call per batch: 100 + 100 + 30
 
 
 def test_markets_setting_uses_events_get_by_markets(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 from lxml import etree
 
 from pipeline.centra.xmlbuild import PayloadError, RawXml, fragment
-from pipeline.outbox.export_mapping import _simple, strip_namespaces
+from pipeline.outbox import csvfile
+from pipeline.outbox.export_mapping import CsvOptions, _simple, strip_namespaces
+from pipeline.outbox.values import Cell, NumericCell, neutralise
 from pipeline.readers.excel import _plain_table
 from pipeline.readers.table import ReadOptions, build_table
 
@@ -111,3 +114,38 @@ def test_plain_excel_table_matches_build_table(rows: list[list[object]]) -> None
 def test_plain_excel_table_leaves_values_right_of_the_header_to_build_table() -> None:
     rows: list[list[object]] = [["Id", ""], ["A", "stray"]]
     assert _plain_table("f.xlsx", rows, ReadOptions(), "S") is None
+
+
+def _render_cell_by_cell(
+    header: list[str], rows: list[list[str]], guard: list[bool], options: CsvOptions
+) -> bytes:
+    guarded = [[neutralise(c) if g else c for c, g in zip(row, guard, strict=True)] for row in rows]
+    return csvfile.render(header, guarded, options, None)  # csv writes every row
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["plain", "1", ""], ["x", "y", "z"], ["", "", ""]],
+        [["=SUM(A1)", "+1", "-2"], ["@x", "\tx", "\rx"], ["a=b", "x+", "-"]],
+        [[NumericCell("-5.00"), Cell("-5.00"), "=x"], ["", "", "@"]],
+        [["a\0=b", "\0", "x\0"], ["\0+", "ok", "ok"]],  # a NUL inside a cell
+        [['"q"', "a,b", "line\nbreak"], ["a;b", "tab\there", "cr\r"], [" sp ", "é€", "x"]],
+    ],
+)
+def test_outbox_rows_render_as_csv_writes_them(rows: list[list[str]]) -> None:
+    for options in (CsvOptions(), CsvOptions(delimiter=";", line_ending="\n"),
+                    CsvOptions(delimiter="\t", header=False)):  # fmt: skip
+        for guard in ([True, True, True], [False, True, False], [True, False, True]):
+            expected = _render_cell_by_cell(["a", "b", "c"], rows, guard, options)
+            assert csvfile.render(["a", "b", "c"], rows, options, guard) == expected
+
+
+def test_outbox_rows_of_one_column_and_of_other_types_render_as_csv_writes_them() -> None:
+    options = CsvOptions()
+    assert csvfile.render(["a"], [[""], ["x"]], options, [False]) == b'a\r\n""\r\nx\r\n'
+    rows: list[list[Any]] = [["x", 1, 2.5], ["y", None, "z"]]
+    expected = csvfile.render(["a", "b", "c"], rows, options, None)
+    assert csvfile.render(["a", "b", "c"], rows, options, [True, False, False]) == expected
+    with pytest.raises(TypeError):
+        csvfile.render(["a", "b"], [["x", 1]], options, [True, True])
