@@ -54,7 +54,7 @@ class Prerendered(Mapping[str, Any]):
     merged by joining their inner parts (the products of one pricelist).
     """
 
-    __slots__ = ("_build", "_data", "element", "head", "parts", "xml")
+    __slots__ = ("_build", "_data", "_parts", "_xml", "element", "head")
 
     def __init__(
         self,
@@ -64,12 +64,20 @@ class Prerendered(Mapping[str, Any]):
         build: Callable[[], dict[str, Any]],
         parts: tuple[str, str, str] | None = None,
     ) -> None:
-        self.xml = xml
+        self._xml = xml
         self.element = element
         self.head = head
-        self.parts = parts
+        self._parts = parts
         self._build: Callable[[], dict[str, Any]] | None = build
         self._data: dict[str, Any] | None = None
+
+    @property
+    def xml(self) -> str:
+        return self._xml
+
+    @property
+    def parts(self) -> tuple[str, str, str] | None:
+        return self._parts
 
     def as_dict(self) -> dict[str, Any]:
         if self._data is None:

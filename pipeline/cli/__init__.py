@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
+from pipeline.allocator import keep_freed_memory
 from pipeline.errors import PipelineError
 from pipeline.logs import setup_logging
 
@@ -76,6 +77,7 @@ def cli(
     3 Centra unreachable or login refused, 4 another run holds the lock.
     """
     setup_logging(verbose)
+    keep_freed_memory()
     ctx.obj = Context(workspace, config, verbose, json_out)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from pipeline.centra.operations import OPERATIONS
 from pipeline.centra.xmlbuild import Prerendered, envelope
@@ -62,14 +62,15 @@ def merge_items(objects: Sequence[MappedObject]) -> list[Mapping[str, Any]]:
 
 def _merge_pricelists(run: list[Mapping[str, Any]]) -> Mapping[str, Any]:
     """One pricelist item holding the products of ``run`` (items of one pricelist id)."""
-    first = run[0]
-    if all(isinstance(item, Prerendered) and item.parts is not None for item in run):
-        parts = [item.parts for item in run]  # type: ignore[attr-defined]
-        prefix, _, suffix = parts[0]
-        inner = "".join(p[1] for p in parts)
+    parts = [item.parts if isinstance(item, Prerendered) else None for item in run]
+    if all(p is not None for p in parts):
+        done = cast("list[tuple[str, str, str]]", parts)
+        first = cast("Prerendered", run[0])
+        prefix, _, suffix = done[0]
+        inner = "".join(p[1] for p in done)
         return Prerendered(
             prefix + inner + suffix,
-            first.element,  # type: ignore[attr-defined]
+            first.element,
             {"id": first["id"]} if first.get("id") is not None else {},
             lambda: _merge_dicts(run),
             parts=(prefix, inner, suffix),

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -54,16 +53,22 @@ class ColumnarItem(Prerendered):
 
     __slots__ = ("_node", "_owner", "_unit")
 
-    def __init__(
-        self, xml: str, element: str, owner: _Entity, node: int, unit: int | None = None
-    ) -> None:
-        self.xml = xml
+    def __init__(self, element: str, owner: _Entity, node: int, unit: int | None = None) -> None:
         self.element = element
-        self.parts = None
         self._data = None
         self._owner = owner
         self._node = node
         self._unit = unit
+
+    @property
+    def xml(self) -> str:
+        """Cut from the text of the whole file's objects when asked (written once, then
+        freed), so the objects of a file hold their XML once."""
+        return self._owner.object_xml(self._node, self._unit)
+
+    @property
+    def parts(self) -> tuple[str, str, str] | None:
+        return self._owner.object_parts(self._node, self._unit)
 
     def as_dict(self) -> dict[str, Any]:
         if self._data is None:
@@ -114,12 +119,13 @@ class _Level:
         self.slots: list[str] = []  # the child levels between the segments
         self.keep = np.zeros(0, dtype=bool)  # whether each node is written (not pruned)
         self.kept: list[bool] = []  # the same as a list
-        self.xml: list[str | None] = []  # object levels: each node's whole XML
+        self.text = ""  # object levels: the XML of all nodes (see Entity._assemble)
+        self.text_start = self.text_end = _NO_CODES
         self.rows: list[tuple[int, ...]] = []  # unit level only: file row numbers per node
 
     @property
     def n(self) -> int:
-        return len(self.first)
+        return len(self.key_text)
 
 
 def map_columnar(
@@ -137,8 +143,12 @@ def map_columnar(
     try:
         for entity_plans in by_entity.values():
             objects.extend(_Entity(entity_plans, n_rows, row_numbers, lookups, shared).objects())
+            shared.arrays.clear()  # the next entity rebuilds what it needs: memory over time
     except GiveUp:
         return None
+    finally:
+        shared.arrays.clear()
+        shared.factors.clear()
     return objects
 
 
@@ -269,11 +279,16 @@ class _Entity:
         self._unit_rows(unit)
         if self.entity.name == "products":
             self._check_products()
+        for lv in self.levels.values():  # rows are done with: free them before writing
+            lv.codes = lv.present = lv.node_of = lv.first = _NO_CODES
+        self.virtual.clear()
         for lv in reversed(self.levels.values()):
             self._render(lv)
         if unit is not root and not all(unit.kept):
             raise GiveUp  # a unit left out entirely: rare, done by the general path
-        unit.xml = self._assemble(unit)
+        self._assemble(unit)
+        for lv in self.levels.values():
+            lv.sources = {}  # the rows' values: not needed any more
         return list(self._objects(root, unit))
 
     def _number(self, lv: _Level) -> None:
@@ -339,10 +354,14 @@ class _Entity:
         """Each node's value per field: the first given, all others equal to it."""
         present, node_of, first = lv.present, lv.node_of, lv.first
         one_row_each = len(first) == len(present)
+        keys = [lv.sources[k] for k in lv.level.key if k in lv.sources]
         for sub, lists in lv.sources.items():
             values = self.values(lists)
             node_values = values[first]
-            if not one_row_each:
+            # A key column (or the very same column under another name, like stockid) is
+            # the same on all rows of a node by definition.
+            same_as_key = any(all(a is b for a, b in zip(lists, key, strict=True)) for key in keys)
+            if not one_row_each and not same_as_key:
                 differs = np.flatnonzero(values[present] != node_values[node_of])
                 if len(differs):
                     node_values = node_values.copy()
@@ -525,8 +544,9 @@ class _Entity:
             flat[position] = np.asarray(lv.segments[j], dtype=object)[nodes]
             position += 1
 
-    def _assemble(self, lv: _Level) -> list[str | None]:
-        """The whole XML of each node of ``lv`` (None where it is left out)."""
+    def _assemble(self, lv: _Level) -> None:
+        """The whole XML of the nodes of ``lv``, one after the other in ``lv.text``; node
+        ``c``'s is ``lv.text[lv.text_start[c] : lv.text_end[c]]`` (nothing if left out)."""
         counts = self._counts(lv)
         nodes = np.flatnonzero(lv.keep)
         starts = np.cumsum(counts) - counts
@@ -534,16 +554,35 @@ class _Entity:
         self._place(lv, nodes, starts[nodes], flat)
         pieces = flat.tolist()
         del flat
-        offsets = [0, *accumulate(map(len, pieces))]
-        whole = "".join(pieces)
+        offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
+        lv.text = "".join(pieces)
         del pieces
-        for level in self._subtree(lv):  # free them before the objects' texts are made
+        for level in self._subtree(lv):  # free them: the text holds it all now
             level.segments = []
-        ends = (starts + counts).tolist()
-        return [
-            whole[offsets[a] : offsets[b]] if keep else None
-            for a, b, keep in zip(starts.tolist(), ends, lv.kept, strict=True)
-        ]
+        lv.text_start = offsets[starts]
+        lv.text_end = offsets[starts + counts]
+
+    def _text(self, lv: _Level, c: int) -> str:
+        return lv.text[lv.text_start[c] : lv.text_end[c]]
+
+    def object_xml(self, c: int, u: int | None) -> str:
+        """The XML of root node ``c`` (with only unit node ``u``, for a pricelist)."""
+        root = self.levels[self.entity.root]
+        if root.text:
+            return self._text(root, c)
+        prefix, suffix = root.segments[0][c], root.segments[1][c]
+        if u is None:
+            return prefix + suffix
+        return prefix + self._text(self.levels[self.entity.unit], u) + suffix
+
+    def object_parts(self, c: int, u: int | None) -> tuple[str, str, str] | None:
+        """(pricelist up to its products, the product, the rest) of a unit object, else None."""
+        if u is None:
+            return None
+        root = self.levels[self.entity.root]
+        unit = self._text(self.levels[self.entity.unit], u)
+        return root.segments[0][c], unit, root.segments[1][c]
 
     def _subtree(self, lv: _Level) -> Iterator[_Level]:
         yield lv
@@ -572,10 +611,10 @@ class _Entity:
             else:
                 all_deps = []
             rows = root.rows
-            for c, xml in enumerate(unit.xml):
-                if xml is None:
+            for c, kept in enumerate(root.kept):
+                if not kept:
                     continue
-                item = ColumnarItem(xml, element, self, c)
+                item = ColumnarItem(element, self, c)
                 if all_deps:
                     deps = all_deps[c]
                 else:
@@ -585,19 +624,15 @@ class _Entity:
         # Pricelists: one object per product of a pricelist, with the pricelist's header.
         kids = root.kids[unit.name]
         product_ids = unit.fields.get("id") or [None] * unit.n
-        prefixes, suffixes = root.segments
-        for c, (prefix, suffix) in enumerate(zip(prefixes, suffixes, strict=True)):
+        for c in range(root.n):
             if not kids[c]:
-                item = ColumnarItem(prefix + suffix, element, self, c)
+                item = ColumnarItem(element, self, c)
                 deps = deps_of(item.as_dict()) if deps_of is not None else ()
                 yield MappedObject(name, operation, keys[c], item, (), deps)
                 continue
             head = keys[c] + "/"
             for u in kids[c]:
-                inner = unit.xml[u]
-                assert inner is not None
-                item = ColumnarItem(prefix + inner + suffix, element, self, c, u)
-                item.parts = (prefix, inner, suffix)
+                item = ColumnarItem(element, self, c, u)
                 yield MappedObject(
                     name,
                     operation,

@@ -140,11 +140,14 @@ def map_file(
         for obj in mapped.objects: ...        # obj.entity, obj.key, obj.item, obj.rows
         for problem in mapped.problems: print(problem)
     """
+    owns_table = table is None
     if table is None:
         table = read_table(path, mapping.read)
     index = _column_index(table, mapping)
     with _collector_paused():
-        return _Mapper(mapping, path, table, index, lookups, bulk=bulk).run()
+        mapper = _Mapper(mapping, path, table, index, lookups, bulk=bulk)
+        mapper.drop_cells = owns_table
+        return mapper.run()
 
 
 @contextlib.contextmanager
@@ -211,6 +214,7 @@ class _Mapper:
         bulk: bool = True,
     ) -> None:
         self.bulk = bulk
+        self.drop_cells = False
         self.mapping = mapping
         self.path = path
         self.table = table
@@ -262,6 +266,9 @@ class _Mapper:
         resolve_missing = self._plan()
         if resolve_missing:
             return self._result(rejected=resolve_missing)
+        if self.drop_cells:
+            # Every rule has its values now; the cells are not read again (memory).
+            self.table.columns = []
         if (
             self.bulk
             and not self.table.row_errors

@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import operator
 import string
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.mapping.types import Converter, ValueProblem
 from pipeline.readers import Table
-
-#: Up to this many distinct values per rule are remembered; beyond, values are converted anew.
-_MEMO_LIMIT = 50_000
 
 
 class Bad:
@@ -211,13 +208,11 @@ class Rule:
         texts, errors = self.source.texts(table, index)
         if errors is None and not (self.if_filled or self.if_empty):
             return self._per_distinct(texts)
-        column = self.source.label
-        required, default, clear_if, trim = self.required, self.default, self.clear_if, self.trim
-        convert = self._memoized()
         cond_filled = table.columns[index[self.if_filled]] if self.if_filled else None
         cond_empty = table.columns[index[self.if_empty]] if self.if_empty else None
         out: list[Value] = []
         append = out.append
+        cell_value = self._one
         for i, raw in enumerate(texts):
             if errors is not None:
                 error = errors[i]
@@ -225,29 +220,12 @@ class Rule:
                     error.value = raw if raw != "?" else None
                     append(error)
                     continue
-            if cond_filled is not None and not cond_filled[i].strip():
+            if (cond_filled is not None and not cond_filled[i].strip()) or (
+                cond_empty is not None and cond_empty[i].strip()
+            ):
                 append(None)
-                continue
-            if cond_empty is not None and cond_empty[i].strip():
-                append(None)
-                continue
-            text = raw.strip() if trim else raw
-            if clear_if and text in clear_if:
-                append("")
-                continue
-            if not text:
-                if self.source.kind == "clear":
-                    append("")
-                    continue
-                if default is not None:
-                    text = default
-                elif required:
-                    append(Bad("is empty, but a value is required", column, raw))
-                    continue
-                else:
-                    append(None)
-                    continue
-            append(convert(text) if convert is not None else text)
+            else:
+                append(cell_value(raw))
         return out
 
     def _per_distinct(self, texts: Sequence[str]) -> Values:
@@ -291,29 +269,6 @@ class Rule:
             return Bad(str(exc), self.source.label, text)
         except LeaveOut:
             return None
-
-    def _memoized(self) -> Callable[[str], Value] | None:
-        convert = self.convert
-        if convert is None:
-            return None
-        memo: dict[str, Value] = {}
-        column = self.source.label
-
-        def run(text: str) -> Value:
-            hit = memo.get(text)
-            if hit is not None:
-                return hit
-            try:
-                value: Value = convert(text)
-            except ValueProblem as exc:
-                value = Bad(str(exc), column, text)
-            except LeaveOut:
-                return None
-            if len(memo) < _MEMO_LIMIT:
-                memo[text] = value
-            return value
-
-        return run
 
 
 #: A table of one empty row, for sources that do not read the table (constants).

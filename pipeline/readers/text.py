@@ -126,9 +126,14 @@ def read_text(path: Path, options: ReadOptions) -> Table:
     if skip:
         body = "".join(io.StringIO(text, newline="").readlines()[skip:])
     delimiter = options.delimiter or sniff_delimiter(body)
+    # pandas reads the bytes itself when it can (the text is known to decode by now): a text
+    # source would cost an extra copy of the file four bytes a character wide.
+    source: io.IOBase = io.StringIO(body, newline="") if skip else io.BytesIO(data)
+    del text, body
     try:
         frame = pd.read_csv(
-            io.StringIO(body, newline=""),
+            source,
+            encoding=encoding,
             sep=delimiter,
             quotechar=options.quotechar,
             header=None,
@@ -141,6 +146,10 @@ def read_text(path: Path, options: ReadOptions) -> Table:
     except pd.errors.EmptyDataError:
         return build_table(file, [], first_row_number=options.header_row, options=options)
     except pd.errors.ParserError:
+        body, _ = decode(data, encoding, file)
+        body = body.removeprefix("\ufeff")
+        if skip:
+            body = "".join(io.StringIO(body, newline="").readlines()[skip:])
         return _read_slow(file, body, delimiter, encoding, options)
     records_header = [str(v) for v in frame.iloc[0].tolist()] if len(frame) else []
     header = [h.strip() for h in records_header]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from pipeline.mapping import load_mapping_file
 from pipeline.mapping.batches import merge_items
+from pipeline.mapping.rules import Bad, has_bad
+from pipeline.readers import Table
 from tests.mapping.conftest import Mapper, messages
 
 CUSTOMERS = """
@@ -179,3 +184,38 @@ def test_a_null_map_value_leaves_the_field_out(run_mapping: Mapper) -> None:
         "25": [{"id": "s-25"}],
     }
     assert [p.row for p in mapped.problems] == [4]
+
+
+COLUMN_CASES = {
+    "ids, nothing to trim": ["A1", "A2", "A1", "B 7"],
+    "one cell to trim": ["A1", " A2", "A3"],
+    "trailing white space": ["A1", "A2\u00a0", "A3"],
+    "an empty cell": ["A1", "", "A3"],
+    "EANs already whole": ["7300000000004", "73000000", "73000000000041"],
+    "an EAN to pad": ["7300000000004", "300000000004"],
+    "an EAN with a space": ["7300000000004", "7300 000000004"],
+    "an EAN in scientific notation": ["7300000000004", "7.3E+12"],
+    "an EAN with letters": ["7300000000004", "73000A0000004"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(COLUMN_CASES))
+@pytest.mark.parametrize(
+    "rule", ["V", "{column: V, trim: false}", "{column: V, type: ean, check_digit: false, "
+             "pad_to: 13}", "{column: V, type: ean}", "{column: V, required: true}"],
+)  # fmt: skip
+def test_whole_column_shortcuts_give_what_each_cell_gives(
+    tmp_path: Path, case: str, rule: str
+) -> None:
+    """A rule returns a clean column as it is; that must equal converting cell by cell."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(CUSTOMERS.replace("{field}", "firstname").replace("{rule}", rule))
+    (rule_,) = [r for r in load_mapping_file(mapping).targets[0].rules if r.sub == "firstname"]
+    cells = COLUMN_CASES[case]
+    table = Table(file="t.csv", header=["Id", "V"], columns=[["x"] * len(cells), cells],
+                  row_numbers=list(range(2, 2 + len(cells))))  # fmt: skip
+    values = rule_.evaluate(table, {"Id": 0, "V": 1})
+    expected = [rule_._one(cell) for cell in cells]
+    shown = [(v.message, v.value) if isinstance(v, Bad) else v for v in values]
+    assert shown == [(v.message, v.value) if isinstance(v, Bad) else v for v in expected]
+    assert has_bad(values) == any(isinstance(v, Bad) for v in expected)
