@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
-from pipeline.allocator import keep_freed_memory
 from pipeline.errors import PipelineError
 from pipeline.logs import setup_logging
+from pipeline.memory import keep_freed_memory
 
 F = TypeVar("F", bound=Callable[..., Any])
 

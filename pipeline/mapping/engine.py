@@ -11,8 +11,6 @@ reported as not sent, so Centra never gets half a product.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from pipeline.mapping.entities import Child, Entity, Group, Leaf, Level
 from pipeline.mapping.problems import RowProblem
 from pipeline.mapping.rules import Bad, Value, has_bad
 from pipeline.mapping.schema import CompiledMapping, Target
+from pipeline.memory import collector_paused
 from pipeline.readers import Table, column_letter, read_table
 
 Key = tuple[str, ...]
@@ -144,23 +143,10 @@ def map_file(
     if table is None:
         table = read_table(path, mapping.read)
     index = _column_index(table, mapping)
-    with _collector_paused():
+    with collector_paused():
         mapper = _Mapper(mapping, path, table, index, lookups, bulk=bulk)
         mapper.drop_cells = owns_table
         return mapper.run()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Mapping makes millions of small objects and no reference cycles; Python's cycle
-    collector would walk all of them again and again (a third of the time at catalogue size)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _column_index(table: Table, mapping: CompiledMapping) -> dict[str, int]:

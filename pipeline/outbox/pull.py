@@ -19,9 +19,7 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -34,6 +32,7 @@ from pipeline.centra.client import CentraClient
 from pipeline.centra.responses import Event
 from pipeline.config import Settings
 from pipeline.errors import CentraRejected, PipelineError
+from pipeline.memory import collector_paused
 from pipeline.outbox import csvfile, ledger
 from pipeline.outbox.export_mapping import (
     ExportMapping,
@@ -178,7 +177,7 @@ class _Puller:
                     hint="events_Done does not seem to remove events; check the Centra endpoint",
                 )
             self.summary.fetched += len(events)
-            with _collector_paused():
+            with collector_paused():
                 plan, contents = self._plan(events)
             self._execute(plan, contents)
             done.update(e.id for e in events)
@@ -376,21 +375,6 @@ class _Puller:
         for stale in csvfile.stale_temps(self.outbox):
             log.warning("removing %s, left by a killed pull", stale.name)
             stale.unlink()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Planning a batch makes some 40,000 cells and lists, none in a reference cycle (freed as
-    soon as the batch is written); the cyclic collector would walk them again and again, for
-    about a fifth of the planning time. It runs again, as usual, once the batch is planned."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _pending_wholesale(obj: etree._Element) -> bool:
