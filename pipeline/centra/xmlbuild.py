@@ -79,6 +79,10 @@ class Prerendered(Mapping[str, Any]):
     def parts(self) -> tuple[str, str, str] | None:
         return self._parts
 
+    def has_parts(self) -> bool:
+        """Whether :attr:`parts` is given (without working it out)."""
+        return self._parts is not None
+
     def as_dict(self) -> dict[str, Any]:
         if self._data is None:
             assert self._build is not None

@@ -62,9 +62,8 @@ def merge_items(objects: Sequence[MappedObject]) -> list[Mapping[str, Any]]:
 
 def _merge_pricelists(run: list[Mapping[str, Any]]) -> Mapping[str, Any]:
     """One pricelist item holding the products of ``run`` (items of one pricelist id)."""
-    parts = [item.parts if isinstance(item, Prerendered) else None for item in run]
-    if all(p is not None for p in parts):
-        done = cast("list[tuple[str, str, str]]", parts)
+    if all(isinstance(item, Prerendered) and item.has_parts() for item in run):
+        done = [cast("tuple[str, str, str]", cast("Prerendered", item).parts) for item in run]
         first = cast("Prerendered", run[0])
         prefix, _, suffix = done[0]
         inner = "".join(p[1] for p in done)
@@ -85,7 +84,7 @@ def _merge_dicts(run: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 def split_object(obj: MappedObject, max_children: int) -> list[MappedObject]:
     """Split a pricelist with more than ``max_children`` products into several with its header."""
-    if obj.entity != "pricelists" or (isinstance(obj.item, Prerendered) and obj.item.parts):
+    if obj.entity != "pricelists" or (isinstance(obj.item, Prerendered) and obj.item.has_parts()):
         return [obj]  # (a bulk-path pricelist object holds one product)
     products = obj.item.get("items", {}).get("product", [])
     if len(products) <= max_children:

@@ -70,6 +70,9 @@ class ColumnarItem(Prerendered):
     def parts(self) -> tuple[str, str, str] | None:
         return self._owner.object_parts(self._node, self._unit)
 
+    def has_parts(self) -> bool:
+        return self._unit is not None
+
     def as_dict(self) -> dict[str, Any]:
         if self._data is None:
             owner = self._owner
