@@ -23,7 +23,7 @@ SHEET_COLUMNS = ("sheet", *REPORT_COLUMNS)
 _RANK = {SENT: 0, SKIPPED: 1, FAILED: 2}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowResult:
     row: int | None
     target: str
@@ -62,8 +62,13 @@ def row_results(
             by_row[slot] = RowResult(old.row, old.target, old.key, old.status, joined, sheet)
 
     for entity, key, rows, outcome in objects:
+        status, message = outcome.status, outcome.message
         for row in rows:
-            put(RowResult(row, entity, key, outcome.status, outcome.message, sheet))
+            slot = (row, entity)
+            if slot in by_row:
+                put(RowResult(row, entity, key, status, message, sheet))
+            else:  # the common case: the first result for this row and target
+                by_row[slot] = RowResult(row, entity, key, status, message, sheet)
     for p_row, p_entity, p_key, message, collateral in problems:
         targets = [p_entity] if p_entity else list(entities)
         for target in targets:
@@ -75,10 +80,13 @@ def row_results(
             message = "nothing to send: the mapped cells of this row are empty"
             by_row[(row, entities[0])] = RowResult(row, entities[0], "", SKIPPED, message, sheet)
     order = {entity: i for i, entity in enumerate(entities)}
-    return sorted(
-        by_row.values(),
-        key=lambda r: (r.row if r.row is not None else -1, order.get(r.target, len(order))),
+    last = len(order)
+    ranked = sorted(
+        (-1 if row is None else row, order.get(target, last), n)
+        for n, (row, target) in enumerate(by_row)
     )
+    results = list(by_row.values())
+    return [results[n] for _, _, n in ranked]
 
 
 def count(results: Iterable[RowResult]) -> tuple[int, int, int]:
@@ -98,9 +106,15 @@ def write_report(path: Path, results: Sequence[RowResult], *, overwrite: bool = 
     writer = csv.writer(buffer, lineterminator="\n")
     sheets = any(r.sheet for r in results)
     writer.writerow(SHEET_COLUMNS if sheets else REPORT_COLUMNS)
-    for r in results:
-        line = ("" if r.row is None else r.row, r.target, r.key, r.status, r.message)
-        writer.writerow((r.sheet or "", *line) if sheets else line)
+    if sheets:
+        writer.writerows(
+            (r.sheet or "", "" if r.row is None else r.row, r.target, r.key, r.status, r.message)
+            for r in results
+        )
+    else:
+        writer.writerows(
+            ("" if r.row is None else r.row, r.target, r.key, r.status, r.message) for r in results
+        )
     with atomic_writer(path, overwrite=overwrite) as fh:
         fh.write(buffer.getvalue().encode("utf-8"))
         crash_point("during_report")
