@@ -8,8 +8,10 @@ run. This path does the same job per column:
    its product...), in order of first appearance;
 2. values that must agree within one object (a product's name on each of its rows) are
    compared array-wise;
-3. each level's XML is written straight from the columns, children before parents, and each
-   object carries its XML (:class:`ColumnarItem`); its dict form is built only if asked for.
+3. each level's XML is written straight from the columns as one f-string per node around
+   its children's places, children before parents; each object level is then joined into one
+   text, and an object (:class:`ColumnarItem`) cuts its XML from it when asked. Its dict form
+   is built only if something asks for it.
 
 It gives up (returns None) on anything it does not handle exactly like the general path, which
 then runs and reports: a bad cell, a row that misses a key, values of one object that
