@@ -16,6 +16,7 @@ DOORS = {
     "python_calamine": ("readers/",),
     "watchdog": ("watcher.py", "watch/"),
     "pydantic": ("config.py", "mapping/"),
+    "numpy": ("readers/", "mapping/columnar.py"),
 }
 
 
