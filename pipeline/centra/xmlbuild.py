@@ -33,7 +33,7 @@ CENTRA_NS = "http://www.centra.com/webservices/"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 
 # Characters that XML 1.0 does not allow, even escaped.
-_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -111,7 +111,7 @@ class PayloadError(ValueError):
 
 def escape_text(text: str) -> str:
     """Escape ``text`` for an XML element; refuse characters XML 1.0 cannot carry."""
-    bad = _INVALID_XML_CHARS.search(text)
+    bad = INVALID_XML_CHARS.search(text)
     if bad:
         raise PayloadError(
             f"text contains the control character U+{ord(bad.group()):04X}, which XML cannot carry"

@@ -20,6 +20,7 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from pipeline.centra.xmlbuild import INVALID_XML_CHARS
 from pipeline.mapping.types import Converter, ValueProblem
 from pipeline.readers import Table
 
@@ -234,7 +235,12 @@ class Rule:
         Equal texts get the very same value object, so a column's repeated values (a brand, a
         price) are held once however many rows share them.
         """
-        if self.source.kind == "column" and not self.clear_if and "" not in texts:
+        if (
+            self.source.kind == "column"
+            and not self.clear_if
+            and "" not in texts
+            and INVALID_XML_CHARS.search("\n".join(texts)) is None
+        ):
             # Often nothing is empty, needs trimming or converting: the cells are the values.
             unchanged = getattr(self.convert, "unchanged", None)
             if self.convert is None:
@@ -248,7 +254,17 @@ class Rule:
         return Values(map(memo.__getitem__, texts), clean)
 
     def _one(self, raw: str) -> Value:
-        """One cell's value, for :meth:`_per_distinct` (the steps of :meth:`evaluate`)."""
+        """One cell's value (the steps listed at the top of this module)."""
+        bad = INVALID_XML_CHARS.search(raw)
+        if bad is not None:
+            return Bad(
+                f"contains the control character U+{ord(bad.group()):04X}, which XML (and so "
+                "Centra) cannot carry",
+                self.source.label,
+                raw,
+                hint="remove it from the cell in the ERP (often a stray paste); tabs and line "
+                "breaks are fine",
+            )
         text = raw.strip() if self.trim else raw
         if self.clear_if and text in self.clear_if:
             return ""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.centra.xmlbuild import PayloadError, Prerendered
+from pipeline.centra.xmlbuild import Prerendered
 from pipeline.mapping import MemoryCatalogue, batches, load_mapping_file, load_mappings, map_file
 from pipeline.mapping.engine import MappedFile
 from pipeline.mapping.validate import find_mappings
@@ -216,14 +216,15 @@ def test_files_with_something_to_report_leave_the_bulk_path(tmp_path: Path, case
     assert general.problems
 
 
-def test_a_character_xml_cannot_carry_is_refused_the_same_way(tmp_path: Path) -> None:
+def test_a_character_xml_cannot_carry_is_a_row_problem_both_ways(tmp_path: Path) -> None:
     row = "P1;ST;Te\x01e;;P1_R;R;Red;SML;S;01;;;;;;"
     mapping, path = write(tmp_path, ARTICLES, f"{HEADER}\n{row}\n")
     general, bulk = both(mapping, path)
-    assert not any(isinstance(o.item, Prerendered) for o in bulk.objects)
-    for mapped in (general, bulk):
-        with pytest.raises(PayloadError, match="U\\+0001"):
-            [b.xml(LOGIN) for b in batches(mapped.objects)]
+    assert_same(general, bulk, bulk_used=False)
+    (problem,) = [p for p in bulk.problems if not p.collateral]
+    assert (problem.row, problem.column) == (2, "Name")
+    assert "U+0001" in str(problem) and "cannot carry" in str(problem)
+    assert not bulk.objects
 
 
 def test_the_bulk_path_shares_repeated_values_and_reads_ids_without_building(

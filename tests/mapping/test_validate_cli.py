@@ -65,6 +65,19 @@ def test_row_problems_exit_1_with_file_row_column_value(workspace: Path, tmp_pat
     assert "1 problem(s) found." in result.output
 
 
+def test_a_control_character_is_a_row_problem_not_a_crash(workspace: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "markets.csv"
+    bad.write_text("Market,Store,Channel,Name\nRetail-Global,1,B2C,Glo\x01bal\nX,2,B2B,Y\n")
+    result = invoke(workspace, str(bad), "--xml-out", str(tmp_path / "xml"))
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "markets.csv, row 2, column 'Name': contains the control character U+0001" in (
+        result.output
+    )
+    written = "".join(p.read_text() for p in (tmp_path / "xml").iterdir())
+    assert "<id>X</id>" in written and "Glo" not in written  # the good row is still written
+
+
 def test_file_problems_exit_1(workspace: Path, tmp_path: Path) -> None:
     unknown = tmp_path / "whatever.csv"
     unknown.write_text("A\n1\n")
