@@ -162,7 +162,7 @@ class _Shared:
 
     def __init__(self) -> None:
         self.arrays: dict[int, tuple[Column, np.ndarray]] = {}  # id -> (list kept alive, array)
-        self.factors: dict[int, tuple[np.ndarray, list[Any]]] = {}
+        self.factors: dict[int, tuple[Column, np.ndarray, list[Any]]] = {}  # id -> (list, ...)
 
 
 class _Entity:
@@ -193,7 +193,6 @@ class _Entity:
             for name in self.entity.levels  # declaration order: parents first
             if name in used
         }
-        self.n_rows = n_rows
         self.m = n_rows * k
         self.virtual: dict[tuple[int, ...], np.ndarray] = {}
         self.piece_counts: dict[str, np.ndarray] = {}
@@ -204,9 +203,9 @@ class _Entity:
         """:func:`_factorize` of ``values``, once per list."""
         found = self.factors.get(id(values))
         if found is None:
-            found = self.factors[id(values)] = _factorize(values)
-            self.arrays.setdefault(id(values), (values, self.array(values)))  # keeps it alive
-        return found
+            codes, uniques = _factorize(values)
+            found = self.factors[id(values)] = (values, codes, uniques)  # keeps the list alive
+        return found[1], found[2]
 
     def values(self, lists: list[Column | None]) -> np.ndarray:
         """The values of one field over the virtual rows (row i of target p at i * k + p)."""
