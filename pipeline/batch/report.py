@@ -46,47 +46,51 @@ def row_results(
     ``objects`` yields (entity, key, rows, outcome); ``problems`` yields (row, entity, key,
     message, collateral). A row that fed several objects of one target takes the worst outcome.
     """
-    by_row: dict[tuple[int | None, str], RowResult] = {}
+    # One dict per target, keyed by row: a catalogue has millions of (row, target) results,
+    # and no tuple per key nor per sort key is made for them.
+    by_target: dict[str, dict[int | None, RowResult]] = {entity: {} for entity in entities}
 
     def put(result: RowResult) -> None:
-        slot = (result.row, result.target)
-        old = by_row.get(slot)
+        results = by_target.setdefault(result.target, {})
+        old = results.get(result.row)
         if old is None or _RANK[result.status] > _RANK[old.status]:
-            by_row[slot] = result
+            results[result.row] = result
         elif (
             _RANK[result.status] == _RANK[old.status]
             and result.message
             and result.message not in old.message
         ):
             joined = "; ".join(m for m in (old.message, result.message) if m)
-            by_row[slot] = RowResult(old.row, old.target, old.key, old.status, joined, sheet)
+            results[result.row] = RowResult(old.row, old.target, old.key, old.status, joined, sheet)
 
     for entity, key, rows, outcome in objects:
         status, message = outcome.status, outcome.message
+        results = by_target.setdefault(entity, {})
         for row in rows:
-            slot = (row, entity)
-            if slot in by_row:
+            if row in results:
                 put(RowResult(row, entity, key, status, message, sheet))
             else:  # the common case: the first result for this row and target
-                by_row[slot] = RowResult(row, entity, key, status, message, sheet)
+                results[row] = RowResult(row, entity, key, status, message, sheet)
     for p_row, p_entity, p_key, message, collateral in problems:
         targets = [p_entity] if p_entity else list(entities)
         for target in targets:
             status = SKIPPED if collateral else FAILED
             put(RowResult(p_row, target, p_key or "", status, message, sheet))
-    touched = {row for row, _ in by_row}
+    tables = [t for t in by_target.values() if t]
+    touched: set[int | None] = set().union(*tables)
+    first = by_target[entities[0]]
     for row in row_numbers:
         if row not in touched:
             message = "nothing to send: the mapped cells of this row are empty"
-            by_row[(row, entities[0])] = RowResult(row, entities[0], "", SKIPPED, message, sheet)
-    order = {entity: i for i, entity in enumerate(entities)}
-    last = len(order)
-    ranked = sorted(
-        (-1 if row is None else row, order.get(target, last), n)
-        for n, (row, target) in enumerate(by_row)
-    )
-    results = list(by_row.values())
-    return [results[n] for _, _, n in ranked]
+            first[row] = RowResult(row, entities[0], "", SKIPPED, message, sheet)
+            touched.add(row)
+    tables = [t for t in by_target.values() if t]  # in entity order, then any other target
+    ordered: list[int | None] = sorted(touched, key=_row_order)
+    return [table[row] for row in ordered for table in tables if row in table]
+
+
+def _row_order(row: int | None) -> int:
+    return -1 if row is None else row  # a problem with no row comes first
 
 
 def count(results: Iterable[RowResult]) -> tuple[int, int, int]:

@@ -1,0 +1,43 @@
+"""The per-row report: one line per (row, target), the worst outcome, in row order."""
+
+from __future__ import annotations
+
+from pipeline.batch.report import count, row_results
+from pipeline.batch.sender import Outcome
+
+
+def test_results_are_per_row_and_target_worst_first_in_row_order() -> None:
+    sent, refused = Outcome("sent", ""), Outcome("failed", "Centra: no such size")
+    objects = [
+        ("products", "P1", (3, 2), sent),
+        ("pricelists", "EUR/P1", (2, 3), sent),
+        ("pricelists", "USD/P1", (2, 3), refused),  # the same rows and target: worst wins
+        ("stock", "P1", (3,), sent),
+    ]
+    problems = [
+        (5, "products", "P2", "size.ean: not an EAN", False),
+        (None, None, None, "the header has a stray column", False),  # no row: first
+    ]
+    results = row_results(["products", "pricelists", "stock"], objects, problems, [2, 3, 4, 5])
+    lines = [(r.row, r.target, r.status, r.message) for r in results]
+    assert lines == [
+        (None, "products", "failed", "the header has a stray column"),
+        (None, "pricelists", "failed", "the header has a stray column"),
+        (None, "stock", "failed", "the header has a stray column"),
+        (2, "products", "sent", ""),
+        (2, "pricelists", "failed", "Centra: no such size"),
+        (3, "products", "sent", ""),
+        (3, "pricelists", "failed", "Centra: no such size"),
+        (3, "stock", "sent", ""),
+        (4, "products", "skipped", "nothing to send: the mapped cells of this row are empty"),
+        (5, "products", "failed", "size.ean: not an EAN"),
+    ]
+    assert count(results) == (0, 1, 4)  # by row, by its worst target
+
+
+def test_equal_outcomes_join_their_messages_once() -> None:
+    a, b = Outcome("failed", "first"), Outcome("failed", "second")
+    objects = [("products", "P1", (2,), a), ("products", "P1", (2,), b),
+               ("products", "P1", (2,), a)]  # fmt: skip
+    (result,) = row_results(["products"], objects, [], [2])
+    assert result.message == "first; second"
