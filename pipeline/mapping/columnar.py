@@ -122,7 +122,6 @@ class _Level:
         self.segments: list[list[str]] = []  # see Entity._render
         self.slots: list[str] = []  # the child levels between the segments
         self.keep = np.zeros(0, dtype=bool)  # whether each node is written (not pruned)
-        self.kept: list[bool] = []  # the same as a list
         self.text = ""  # object levels: the XML of all nodes (see Entity._assemble)
         self.text_start = self.text_end = _NO_CODES
         self.rows: list[tuple[int, ...]] = []  # unit level only: file row numbers per node
@@ -267,12 +266,10 @@ class _Entity:
                 owners = self.levels[parent].n
                 counts = np.bincount(lv.parent_of, minlength=owners)
                 if (np.diff(lv.parent_of) >= 0).all():  # children come parent by parent
-                    ends = np.cumsum(counts).tolist()
-                    runs = _Runs(ends)
-                    self.levels[parent].kids[lv.name] = runs
+                    order = None
                 else:
-                    order = np.argsort(lv.parent_of, kind="stable").tolist()
-                    self.levels[parent].kids[lv.name] = _split(order, counts)
+                    order = np.argsort(lv.parent_of, kind="stable")
+                self.levels[parent].kids[lv.name] = _Runs(np.cumsum(counts), order)
         unit = self.levels.get(self.entity.unit)
         root = self.levels[self.entity.root]
         if unit is None or (
@@ -287,7 +284,7 @@ class _Entity:
         self.virtual.clear()
         for lv in reversed(self.levels.values()):
             self._render(lv)
-        if unit is not root and not all(unit.kept):
+        if unit is not root and not unit.keep.all():
             raise GiveUp  # a unit left out entirely: rare, done by the general path
         self._assemble(unit)
         for lv in self.levels.values():
@@ -389,7 +386,8 @@ class _Entity:
             keep = np.ones(len(rows), dtype=bool)
             keep[1:] = (rows[1:] != rows[:-1]) | (nodes[1:] != nodes[:-1])
             rows, nodes = rows[keep], nodes[keep]
-        numbers = tuple(np.asarray(self.row_numbers, dtype=np.int64)[rows].tolist())
+        # The reader's own int objects (numpy would make a new one per row and object).
+        numbers = tuple(map(self.row_numbers.__getitem__, rows.tolist()))
         counts = np.bincount(nodes, minlength=unit.n)
         unit.rows = cast("list[tuple[int, ...]]", _split(numbers, counts))  # tuple slices
 
@@ -435,8 +433,7 @@ class _Entity:
         for name in level.children:
             if name in self.levels:
                 child = self.levels[name]
-                kept = np.asarray(child.kept, dtype=bool)
-                has_kids[name] = np.bincount(child.parent_of[kept], minlength=n) > 0
+                has_kids[name] = np.bincount(child.parent_of[child.keep], minlength=n) > 0
 
         # A piece is a static text, a per-node text, or a child level (a slot); each with
         # whether it is empty per node (None: never).
@@ -487,7 +484,6 @@ class _Entity:
                     keep |= has_kids[p]
                 elif p in lv.fields:
                     keep |= np.asarray(lv.fields[p], dtype=object) != None  # noqa: E711
-        lv.kept = keep.tolist()
         lv.keep = keep
 
     @staticmethod
@@ -563,6 +559,7 @@ class _Entity:
             level.segments = []
         lv.text_start = offsets[starts]
         lv.text_end = offsets[starts + counts]
+        self.piece_counts.clear()
 
     def _text(self, lv: _Level, c: int) -> str:
         return lv.text[lv.text_start[c] : lv.text_end[c]]
@@ -612,7 +609,7 @@ class _Entity:
             else:
                 all_deps = []
             rows = root.rows
-            for c, kept in enumerate(root.kept):
+            for c, kept in enumerate(root.keep.tolist()):
                 if not kept:
                     continue
                 item = ColumnarItem(element, self, c)
@@ -728,10 +725,10 @@ class _Entity:
             return []
         out = []
         for v in self.levels[self.entity.root].kids["variation"][c]:
-            if not variation.kept[v]:
+            if not variation.keep[v]:
                 continue
             for s in size_kids[v]:
-                if size.kept[s]:
+                if size.keep[s]:
                     out.append(
                         (
                             vids[v],
@@ -849,18 +846,24 @@ class _Slot:
         self.level = level
 
 
-class _Runs(Sequence[range]):
-    """Consecutive runs of nodes, one per parent, given by where each ends."""
+class _Runs(Sequence[Sequence[int]]):
+    """The children of each parent: consecutive runs of ``order`` (of the children themselves
+    when None, the usual file, where each parent's children are consecutive), given by where
+    each run ends. Numpy arrays, not a Python list per parent: a catalogue has millions."""
 
-    def __init__(self, ends: list[int]) -> None:
+    def __init__(self, ends: np.ndarray, order: np.ndarray | None = None) -> None:
         self.ends = ends
-        self.starts = [0, *ends[:-1]]
+        self.starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+        self.order = order
 
     def __len__(self) -> int:
         return len(self.ends)
 
-    def __getitem__(self, i: int) -> range:  # type: ignore[override]
-        return range(self.starts[i], self.ends[i])
+    def __getitem__(self, i: int) -> Sequence[int]:  # type: ignore[override]
+        start, end = int(self.starts[i]), int(self.ends[i])
+        if self.order is None:
+            return range(start, end)
+        return self.order[start:end].tolist()
 
 
 def _split(items: Sequence[Any], counts: np.ndarray) -> list[Sequence[Any]]:
