@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,45 @@ class RowResult:
     sheet: str | None = None
 
 
+#: (key, status, message) of one row for one target; an object's rows share one.
+_Entry = tuple[str, str, str]
+
+
+class RowResults:
+    """The results of one file (or sheet), one per (row, target), in row order.
+
+    Kept as one dict per target from row to a shared (key, status, message), and made into
+    :class:`RowResult` only while iterated: a catalogue has millions of them. Iterate it as
+    often as needed.
+    """
+
+    def __init__(
+        self,
+        tables: dict[str, dict[int | None, _Entry]],
+        rows: list[int | None],
+        sheet: str | None,
+    ) -> None:
+        self.tables = tables
+        self.rows = rows
+        self.sheet = sheet
+
+    def __iter__(self) -> Iterator[RowResult]:
+        sheet = self.sheet
+        tables = [(target, table) for target, table in self.tables.items() if table]
+        for row in self.rows:
+            for target, table in tables:
+                entry = table.get(row)
+                if entry is not None:
+                    yield RowResult(row, target, entry[0], entry[1], entry[2], sheet)
+
+    def __len__(self) -> int:
+        return sum(map(len, self.tables.values()))
+
+    @property
+    def sheets(self) -> bool:
+        return bool(self.sheet) and len(self) > 0
+
+
 def row_results(
     entities: Sequence[str],
     objects: Iterable[tuple[str, str, Sequence[int], Outcome]],
@@ -40,53 +79,61 @@ def row_results(
     row_numbers: Sequence[int],
     *,
     sheet: str | None = None,
-) -> list[RowResult]:
+) -> RowResults:
     """Combine object outcomes and row problems into one result per (row, target).
 
     ``objects`` yields (entity, key, rows, outcome); ``problems`` yields (row, entity, key,
-    message, collateral). A row that fed several objects of one target takes the worst outcome.
+    message, collateral). A row that fed several objects of one target takes the worst outcome;
+    equal outcomes join their messages.
     """
-    # One dict per target, keyed by row: a catalogue has millions of (row, target) results,
-    # and no tuple per key nor per sort key is made for them.
-    by_target: dict[str, dict[int | None, RowResult]] = {entity: {} for entity in entities}
+    by_target: dict[str, dict[int | None, _Entry]] = {entity: {} for entity in entities}
 
-    def put(result: RowResult) -> None:
-        results = by_target.setdefault(result.target, {})
-        old = results.get(result.row)
-        if old is None or _RANK[result.status] > _RANK[old.status]:
-            results[result.row] = result
-        elif (
-            _RANK[result.status] == _RANK[old.status]
-            and result.message
-            and result.message not in old.message
-        ):
-            joined = "; ".join(m for m in (old.message, result.message) if m)
-            results[result.row] = RowResult(old.row, old.target, old.key, old.status, joined, sheet)
+    def put(table: dict[int | None, _Entry], row: int | None, entry: _Entry) -> None:
+        old = table.get(row)
+        if old is None or _RANK[entry[1]] > _RANK[old[1]]:
+            table[row] = entry
+        elif _RANK[entry[1]] == _RANK[old[1]] and entry[2] and entry[2] not in old[2]:
+            table[row] = (old[0], old[1], "; ".join(m for m in (old[2], entry[2]) if m))
 
     for entity, key, rows, outcome in objects:
-        status, message = outcome.status, outcome.message
-        results = by_target.setdefault(entity, {})
+        entry = (key, outcome.status, outcome.message)  # shared by the object's rows
+        table = by_target.setdefault(entity, {})
         for row in rows:
-            if row in results:
-                put(RowResult(row, entity, key, status, message, sheet))
+            if row in table:
+                put(table, row, entry)
             else:  # the common case: the first result for this row and target
-                results[row] = RowResult(row, entity, key, status, message, sheet)
+                table[row] = entry
     for p_row, p_entity, p_key, message, collateral in problems:
-        targets = [p_entity] if p_entity else list(entities)
-        for target in targets:
-            status = SKIPPED if collateral else FAILED
-            put(RowResult(p_row, target, p_key or "", status, message, sheet))
-    tables = [t for t in by_target.values() if t]
-    touched: set[int | None] = set().union(*tables)
+        entry = (p_key or "", SKIPPED if collateral else FAILED, message)
+        for target in [p_entity] if p_entity else entities:
+            put(by_target.setdefault(target, {}), p_row, entry)
+    touched: set[int | None] = set().union(*by_target.values())
     first = by_target[entities[0]]
+    empty = ("", SKIPPED, "nothing to send: the mapped cells of this row are empty")
     for row in row_numbers:
         if row not in touched:
-            message = "nothing to send: the mapped cells of this row are empty"
-            first[row] = RowResult(row, entities[0], "", SKIPPED, message, sheet)
+            first[row] = empty
             touched.add(row)
-    tables = [t for t in by_target.values() if t]  # in entity order, then any other target
-    ordered: list[int | None] = sorted(touched, key=_row_order)
-    return [table[row] for row in ordered for table in tables if row in table]
+    return RowResults(by_target, sorted(touched, key=_row_order), sheet)
+
+
+class FileResults:
+    """The results of every part (sheet, mapping) of a file, iterated one after another."""
+
+    def __init__(self, parts: Sequence[Iterable[RowResult]]) -> None:
+        self.parts = parts
+
+    def __iter__(self) -> Iterator[RowResult]:
+        for part in self.parts:
+            yield from part
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self)
+
+    @property
+    def sheets(self) -> bool | None:
+        found = [getattr(part, "sheets", None) for part in self.parts]
+        return None if None in found else any(found)
 
 
 def _row_order(row: int | None) -> int:
@@ -95,20 +142,29 @@ def _row_order(row: int | None) -> int:
 
 def count(results: Iterable[RowResult]) -> tuple[int, int, int]:
     """(sent, skipped, failed) counted by input row: a row counts once, by its worst target."""
+    sent, skipped, failed, _ = tally(results)
+    return sent, skipped, failed
+
+
+def tally(results: Iterable[RowResult]) -> tuple[int, int, int, dict[str, list[int]]]:
+    """:func:`count`, and [sent, skipped, failed] per target, in one pass."""
     worst: dict[tuple[str | None, int | None], str] = {}
+    by_target: dict[str, list[int]] = {}
     for r in results:
         slot = (r.sheet, r.row)
         if slot not in worst or _RANK[r.status] > _RANK[worst[slot]]:
             worst[slot] = r.status
+        by_target.setdefault(r.target, [0, 0, 0])[_RANK[r.status]] += 1
     values = list(worst.values())
-    return values.count(SENT), values.count(SKIPPED), values.count(FAILED)
+    return values.count(SENT), values.count(SKIPPED), values.count(FAILED), by_target
 
 
-def write_report(path: Path, results: Sequence[RowResult], *, overwrite: bool = False) -> None:
+def write_report(path: Path, results: Iterable[RowResult], *, overwrite: bool = False) -> None:
     """Write the report atomically; workbooks get a leading ``sheet`` column."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    sheets = any(r.sheet for r in results)
+    known = getattr(results, "sheets", None)  # RowResults and FileResults know without a pass
+    sheets = known if known is not None else any(r.sheet for r in results)
     writer.writerow(SHEET_COLUMNS if sheets else REPORT_COLUMNS)
     if sheets:
         writer.writerows(

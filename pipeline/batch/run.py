@@ -32,9 +32,11 @@ from typing import Any
 
 from pipeline.batch.catalogue import RunCatalogue, remember_sent
 from pipeline.batch.report import (
+    FileResults,
     RowResult,
-    count,
+    RowResults,
     row_results,
+    tally,
     write_error_note,
     write_report,
 )
@@ -598,7 +600,7 @@ def _apply(part: _Part, chunk: list[tuple[int, MappedObject]], outcomes: list[Ou
 def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
     name = item.record.name
     entities = item.entities
-    results: list[RowResult] = []
+    parts: list[RowResults] = []
     for part in item.parts:
         mapped = part.mapped
         if mapped is None:
@@ -611,10 +613,17 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
         problems = [
             (p.row, p.entity, p.key, _problem_text(p), p.collateral) for p in mapped.problems
         ]
-        results += row_results(
-            list(part.mapping.entities), objects, problems, mapped.row_numbers, sheet=mapped.sheet
+        parts.append(
+            row_results(
+                list(part.mapping.entities),
+                objects,
+                problems,
+                mapped.row_numbers,
+                sheet=mapped.sheet,
+            )
         )
-    sent, skipped, failed = count(results)
+    results = FileResults(parts)
+    sent, skipped, failed, by_entity = tally(results)
     whole_file_failed = item.error is not None or (results and sent == 0 and failed > 0)
     planned = item.record.archive_path
     resuming = bool(planned) and not Path(planned or "").exists()
@@ -652,10 +661,6 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
         entities=entities,
         counts=(sent, skipped, failed),
     )
-    by_entity: dict[str, list[int]] = {}
-    for r in results:
-        slot = by_entity.setdefault(r.target, [0, 0, 0])
-        slot[("sent", "skipped", "failed").index(r.status)] += 1
     return FileResult(
         name, status, entities, sent, skipped, failed, str(report), str(target), message, by_entity
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.batch.report import count, row_results
+from pathlib import Path
+
+from pipeline.batch.report import FileResults, count, row_results, tally, write_report
 from pipeline.batch.sender import Outcome
 
 
@@ -41,3 +43,20 @@ def test_equal_outcomes_join_their_messages_once() -> None:
                ("products", "P1", (2,), a)]  # fmt: skip
     (result,) = row_results(["products"], objects, [], [2])
     assert result.message == "first; second"
+
+
+def test_tally_counts_rows_once_and_targets_each(tmp_path: Path) -> None:
+    sent, refused = Outcome("sent", ""), Outcome("failed", "no")
+    objects = [("stock", "S1", (2, 3), sent), ("products", "P1", (2,), refused)]
+    results = row_results(["products", "stock"], objects, [], [2, 3], sheet="Stock")
+    assert tally(results) == (1, 0, 1, {"products": [0, 0, 1], "stock": [2, 0, 0]})
+    both = FileResults([results, row_results(["stock"], [], [], [7], sheet="Other")])
+    assert len(list(both)) == 4 and both
+    write_report(tmp_path / "r.csv", both)
+    assert (tmp_path / "r.csv").read_text().splitlines() == [
+        "sheet,row,target,key,status,message",
+        "Stock,2,products,P1,failed,no",
+        "Stock,2,stock,S1,sent,",
+        "Stock,3,stock,S1,sent,",
+        "Other,7,stock,,skipped,nothing to send: the mapped cells of this row are empty",
+    ]
