@@ -32,6 +32,10 @@ class Outcome:
     message: str = ""
 
 
+#: The usual outcome, shared (a catalogue has hundreds of thousands of objects).
+SENT_QUIETLY = Outcome(SENT)
+
+
 class FailureBook:
     """The (entity, key) pairs that failed in this run, so that dependants are skipped."""
 
@@ -105,7 +109,7 @@ def _send(
         return
     chunk = [objects[i] for i in indexes]
     for i, message in zip(indexes, attach_notices(chunk, result.notices), strict=True):
-        outcomes[i] = Outcome(SENT, message)
+        outcomes[i] = Outcome(SENT, message) if message else SENT_QUIETLY
 
 
 def attach_notices(objects: Sequence[MappedObject], notices: Sequence[str]) -> list[str]:
