@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.errors import ReadError
+from pipeline.memory import collector_paused
 from pipeline.readers.excel import EXCEL_SUFFIXES, read_excel
 from pipeline.readers.safety import check_workbook
 from pipeline.readers.table import ReadOptions, Table, column_letter
@@ -31,7 +32,8 @@ def read_table(path: Path, options: ReadOptions | None = None) -> Table:
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         check_workbook(path)
-        return read_excel(path, options)
+        with collector_paused():  # a cell list per row, none in a cycle
+            return read_excel(path, options)
     if suffix in TEXT_SUFFIXES:
         if suffix == ".tsv" and options.delimiter is None:
             from dataclasses import replace
