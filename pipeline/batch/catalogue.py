@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from pipeline.mapping.catalogue import MemoryCatalogue, SizeRef, product_sizes
+from pipeline.mapping.catalogue import MemoryCatalogue, SizeRef, bulk_source, product_sizes
 from pipeline.state.journal import Journal
 
 
@@ -35,13 +35,21 @@ def remember_sent(journal: Journal, objects: Iterable[Any]) -> None:
     """Index the sizes and sizetables Centra accepted, for later EAN/SKU lookups."""
     sizes: list[tuple[str | None, str | None, str, str, str]] = []
     tables: list[tuple[str, str]] = []
+    in_bulk: dict[int, tuple[Any, list[int]]] = {}  # the bulk path's products, per file
     for obj in objects:
         if obj.entity == "sizes":
             table = obj.item.get("sizetable", {}).get("id")
             if table:
                 tables.append((table, obj.item["id"]))
         elif obj.entity == "products":
-            sizes.extend(product_sizes(obj.item))
+            found = bulk_source(obj.item)
+            if found is None:
+                sizes.extend(product_sizes(obj.item))
+            else:
+                in_bulk.setdefault(id(found[0]), (found[0], []))[1].append(found[1])
+    for owner, nodes in in_bulk.values():
+        eans, skus, pids, vids, sids = owner.size_columns(nodes)
+        sizes.extend(zip([e or None for e in eans], skus, pids, vids, sids, strict=True))
     if sizes:
         journal.index_catalogue(sizes)
     if tables:

@@ -148,14 +148,7 @@ def _write(name: str, value: Any, out: list[str]) -> None:
             out.append(f"<{name}>{escape_text(value)}</{name}>")
         return
     if cls is dict:
-        _check_name(name)
-        if not value:
-            out.append(f"<{name}/>")
-            return
-        out.append(f"<{name}>")
-        for key, child in value.items():
-            _write(key, child, out)
-        out.append(f"</{name}>")
+        _write_mapping(name, value, out)
         return
     if cls is list:
         for item in value:
@@ -176,13 +169,7 @@ def _write(name: str, value: Any, out: list[str]) -> None:
     elif isinstance(value, str):
         out.append(f"<{name}>{escape_text(value)}</{name}>" if value else f"<{name}/>")
     elif isinstance(value, Mapping):
-        if not value:
-            out.append(f"<{name}/>")
-            return
-        out.append(f"<{name}>")
-        for key, child in value.items():
-            _write(key, child, out)
-        out.append(f"</{name}>")
+        _write_mapping(name, value, out)
     elif isinstance(value, bool):
         raise PayloadError(
             f"<{name}>: write booleans as the text Centra expects (yes/no, true/false)"
@@ -191,6 +178,17 @@ def _write(name: str, value: Any, out: list[str]) -> None:
         out.append(f"<{name}>{value}</{name}>")
     else:
         raise PayloadError(f"<{name}>: cannot write a value of type {type(value).__name__}")
+
+
+def _write_mapping(name: str, value: Mapping[str, Any], out: list[str]) -> None:
+    _check_name(name)
+    if not value:
+        out.append(f"<{name}/>")
+        return
+    out.append(f"<{name}>")
+    for key, child in value.items():
+        _write(key, child, out)
+    out.append(f"</{name}>")
 
 
 def fragment(payload: Mapping[str, Any]) -> str:

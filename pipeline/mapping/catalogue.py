@@ -76,8 +76,7 @@ class MemoryCatalogue:
                 if table:
                     self.sizetables.setdefault(table, []).append(obj.item["id"])
             elif obj.entity == "products":
-                source = getattr(obj.item, "size_source", None)
-                found = source() if source is not None else None
+                found = bulk_source(obj.item)
                 if found is None:
                     self._settle()  # keep the order in which products were learnt
                     self._learn_product(obj.item)
@@ -109,21 +108,22 @@ def product_sizes(
     """(EAN, full SKU, product id, variation id, size id) of each size of a products item.
 
     The full SKU is product + variation + size sku, or None when one of them is missing; the
-    EAN None when empty. A bulk-path item lists them without building its dict.
+    EAN None when empty. (Bulk-path items: :func:`bulk_source` and ``size_columns``.)
     """
     pid, psku = product["id"], product.get("sku")
-    size_rows = getattr(product, "size_rows", None)
-    if size_rows is not None:
-        for vid, vsku, sid, ssku, ean in size_rows():
-            sku = psku + vsku + ssku if psku and vsku and ssku else None
-            yield ean or None, sku, pid, vid, sid
-        return
     for variation in _items(product.get("variations"), "variation"):
         vid, vsku = variation["id"], variation.get("sku")
         for size in _items(variation.get("sizes"), "size"):
             ssku = size.get("sku")
             sku = psku + vsku + ssku if psku and vsku and ssku else None
             yield size.get("ean") or None, sku, pid, vid, size["id"]
+
+
+def bulk_source(item: Mapping[str, Any]) -> tuple[Any, int] | None:
+    """(file, product node) of a bulk-path products item, whose sizes are read for all the
+    items of a file at once with ``file.size_columns(nodes)``; None for any other item."""
+    source = getattr(item, "size_source", None)
+    return source() if source is not None else None
 
 
 def _items(holder: Any, name: str) -> list[Mapping[str, Any]]:

@@ -49,7 +49,8 @@ class ColumnarItem(Prerendered):
     """A collection item of the bulk path: its XML, and where its values are in the columns.
 
     ``item["id"]`` (the item's own text elements) reads the column; anything else builds the
-    item's dict once. Products also list their sizes cheaply (:meth:`size_rows`).
+    item's dict once. The sizes of a file's products are read for all of them at once
+    (:meth:`size_source`, :meth:`_Entity.size_columns`).
     """
 
     __slots__ = ("_node", "_owner", "_unit")
@@ -95,12 +96,6 @@ class ColumnarItem(Prerendered):
         if self._owner.entity.name != "products" or self._unit is not None:
             return None
         return self._owner, self._node
-
-    def size_rows(self) -> list[tuple[str, str | None, str, str | None, str | None]] | None:
-        """(variation id, variation sku, size id, size sku, ean) of a product, or None."""
-        if self._owner.entity.name != "products":
-            return None
-        return self._owner._size_rows(self._node)
 
 
 class _Level:
@@ -409,10 +404,10 @@ class _Entity:
         if tables is None or size is None or self.lookups is None:
             return
         kids = variation.kids.get("size", [])
+        # One lookup per sizetable (run's catalogue asks the journal), not per variation.
+        known_sizes = {t: self.lookups.sizes_of(t) for t in set(tables) if t}
         for v, table in enumerate(tables):
-            if not table:
-                continue
-            known = self.lookups.sizes_of(table)
+            known = known_sizes.get(table) if table else None
             if known is not None and any(size.key_parts[0][s] not in known for s in kids[v]):
                 raise GiveUp  # a size outside its sizetable
 
@@ -713,32 +708,6 @@ class _Entity:
             column(variation, "id", v_of),
             column(size, "id", sizes),
         )
-
-    def _size_rows(self, c: int) -> list[tuple[str, str | None, str, str | None, str | None]]:
-        variation, size = self.levels.get("variation"), self.levels.get("size")
-        if variation is None or size is None:
-            return []
-        vids, vskus = variation.fields.get("id"), variation.fields.get("sku")
-        sids, sskus, eans = size.fields.get("id"), size.fields.get("sku"), size.fields.get("ean")
-        size_kids = variation.kids.get("size")
-        if vids is None or sids is None or size_kids is None:
-            return []
-        out = []
-        for v in self.levels[self.entity.root].kids["variation"][c]:
-            if not variation.keep[v]:
-                continue
-            for s in size_kids[v]:
-                if size.keep[s]:
-                    out.append(
-                        (
-                            vids[v],
-                            vskus[v] if vskus else None,
-                            sids[s],
-                            sskus[s] if sskus else None,
-                            eans[s] if eans else None,
-                        )
-                    )
-        return out
 
     def _dict(self, lv: _Level, c: int, only: int | None) -> dict[str, Any] | None:
         """The payload dict of node ``c`` (with only child ``only`` of the unit level)."""

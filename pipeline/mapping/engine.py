@@ -144,9 +144,7 @@ def map_file(
         table = read_table(path, mapping.read)
     index = _column_index(table, mapping)
     with collector_paused():
-        mapper = _Mapper(mapping, path, table, index, lookups, bulk=bulk)
-        mapper.drop_cells = owns_table
-        return mapper.run()
+        return _Mapper(mapping, path, table, index, lookups, bulk=bulk, drop_cells=owns_table).run()
 
 
 def _column_index(table: Table, mapping: CompiledMapping) -> dict[str, int]:
@@ -198,9 +196,10 @@ class _Mapper:
         lookups: Catalogue | None,
         *,
         bulk: bool = True,
+        drop_cells: bool = False,
     ) -> None:
         self.bulk = bulk
-        self.drop_cells = False
+        self.drop_cells = drop_cells  # free the table's cells once every rule has its values
         self.mapping = mapping
         self.path = path
         self.table = table

@@ -183,3 +183,23 @@ def test_one_product_centra_refuses_fails_alone(workspace: Workspace, sandbox: A
     assert products.xpath("//product[id='A137']") == []
     pricelist = export_tree(sandbox, "pricelists")
     assert len(pricelist.xpath("//pricelist[id='EUR-Retail']/items/product")) == 250
+
+
+def test_a_later_run_resolves_eans_through_the_catalogue_it_journaled(
+    workspace: Workspace, sandbox: Any
+) -> None:
+    """Run 1 sends the articles (indexing their EANs in the journal); run 2 gets a stock file
+    keyed only by EAN and nothing else: its codes resolve through that journal."""
+    _drop_in_order(workspace, ["sizes.csv", "warehouses.csv", "articles.csv"])
+    code, out = workspace.cli_json("run")
+    assert code == 0, out
+    workspace.drop("stock-by-ean.xlsx")
+    code, out = workspace.cli_json("run")
+    assert code == 0, out
+    assert [(f["name"], f["rows_sent"]) for f in out["files"]] == [("stock-by-ean.xlsx", 3)]
+    products = export_tree(sandbox, "products")
+    sizes = "//product[id='T001']/variations/variation[id='{}']/sizes/size[id='{}']"
+    qty = "/warehouseitems/warehouse[id='MainWarehouse']/qty/text()"
+    assert texts(products, sizes.format("T001_RED", "S") + qty) == ["8"]
+    assert texts(products, sizes.format("T001_RED", "M") + qty) == ["11"]
+    assert texts(products, sizes.format("T001_BLUE", "L") + qty) == ["5"]
