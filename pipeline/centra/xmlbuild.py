@@ -35,7 +35,27 @@ SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 # Characters that XML 1.0 does not allow, even escaped.
 INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# Every byte but the control characters XML refuses (for :func:`has_invalid_xml_chars`).
+_ALLOWED_BYTES = bytes(b for b in range(256) if b >= 0x20 or b in b"\t\n\r")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def has_invalid_xml_chars(text: str) -> bool:
+    """Whether ``text`` holds a character of :data:`INVALID_XML_CHARS`, for long texts (a
+    whole column joined): several times faster than the regular expression.
+
+    In UTF-8 a byte below 0x20 is always that control character, and U+FFFE and U+FFFF are
+    the only characters that encode as EF BF BE and EF BF BF.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    return bool(data.translate(None, _ALLOWED_BYTES)) or (
+        b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data
+    )
+
+
+def has_markup_chars(text: str) -> bool:
+    """Whether ``text`` holds ``&``, ``<`` or ``>`` (one fast search each, no regex)."""
+    return "&" in text or "<" in text or ">" in text
 
 
 class RawXml(str):

@@ -21,13 +21,12 @@ and a generated corpus both ways and compare objects and XML (tests/mapping/test
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from pipeline.centra.xmlbuild import Prerendered
+from pipeline.centra.xmlbuild import Prerendered, has_markup_chars
 from pipeline.mapping.catalogue import Catalogue
 from pipeline.mapping.entities import Child, Entity, Group, Leaf, Level
 
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 
 Column = Sequence[Any]  # str | None per row (no Bad: the bulk path only sees clean values)
 
-#: Anything in a text that needs escaping.
-_SPECIAL = re.compile("[&<>]")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -489,7 +486,7 @@ class _Entity:
         has a value, else one per-node piece."""
         if values is None:  # a key part no rule fills: never written
             return []
-        if _SPECIAL.search("\n".join(filter(None, values))) is not None:
+        if has_markup_chars("\n".join(filter(None, values))):
             # (A character XML cannot carry never gets here: the rules refuse the cell.)
             values = [v.translate(_ESCAPE) if v else v for v in values]
         if None not in values and "" not in values:

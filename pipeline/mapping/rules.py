@@ -20,7 +20,7 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.centra.xmlbuild import INVALID_XML_CHARS
+from pipeline.centra.xmlbuild import INVALID_XML_CHARS, has_invalid_xml_chars
 from pipeline.mapping.types import Converter, ValueProblem
 from pipeline.readers import Table
 
@@ -239,7 +239,7 @@ class Rule:
             self.source.kind == "column"
             and not self.clear_if
             and "" not in texts
-            and INVALID_XML_CHARS.search("\n".join(texts)) is None
+            and not has_invalid_xml_chars("\n".join(texts))
         ):
             # Often nothing is empty, needs trimming or converting: the cells are the values.
             unchanged = getattr(self.convert, "unchanged", None)

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from pipeline.centra.xmlbuild import PayloadError, RawXml, fragment
+from pipeline.centra.xmlbuild import (
+    INVALID_XML_CHARS,
+    PayloadError,
+    RawXml,
+    fragment,
+    has_invalid_xml_chars,
+    has_markup_chars,
+)
 from pipeline.outbox import csvfile
 from pipeline.outbox.export_mapping import CsvOptions, _simple, strip_namespaces
 from pipeline.outbox.values import Cell, NumericCell, neutralise
@@ -73,6 +80,19 @@ def test_simple_paths_give_the_xpath_nodes(path: str, context: str) -> None:
 @pytest.mark.parametrize("path", ["sum(qty)", "a[. != '']", "a//b", "/a/../b", "a/..", "@id"])
 def test_other_paths_stay_with_xpath(path: str) -> None:
     assert _simple(path) is None
+
+
+def test_column_checks_agree_with_the_regular_expressions_on_every_character() -> None:
+    # Every character of the first plane, and a sample of the others (their UTF-8 is 4 bytes,
+    # none below 0x80), alone and between ordinary text (a joined column).
+    for code in [*range(0x10000), *range(0x10000, 0x110000, 251)]:
+        char = chr(code)
+        expected = INVALID_XML_CHARS.search(char) is not None
+        assert has_invalid_xml_chars(char) is expected, hex(code)
+        assert has_invalid_xml_chars(f"A001\nSt\u00e4nder{char}x\u20ac") is expected, hex(code)
+        assert has_markup_chars(f"a{char}b") is (char in "&<>"), hex(code)
+    assert not has_invalid_xml_chars("")
+    assert has_invalid_xml_chars("\ud800\uffff")  # a lone surrogate does not hide the rest
 
 
 def test_fragment_fast_path_escapes_and_refuses_as_before() -> None:
