@@ -18,24 +18,52 @@ from tests.scripted_server import OK_EVENTS, fault, scripted_server
 ENV = {"CENTRA_USERNAME": "example", "CENTRA_PASSWORD": "secret-pw"}
 
 
-def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _command(path: tuple[str, ...]) -> click.Command:
+    """The command at ``path``, looked up as click looks it up (loading its module)."""
+    command: click.Command = cli
+    with click.Context(cli) as ctx:
+        for name in path:
+            assert isinstance(command, click.Group)
+            found = command.get_command(ctx, name)
+            assert found is not None, f"{name!r} is listed but not found"
+            command = found
+    return command
+
+
+def _commands(prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    group = _command(prefix)
+    assert isinstance(group, click.Group)
     found = []
-    for name, command in group.commands.items():
-        found.append((*prefix, name))
-        if isinstance(command, click.Group):
-            found.extend(_commands(command, (*prefix, name)))
+    with click.Context(group) as ctx:
+        for name in group.list_commands(ctx):
+            found.append((*prefix, name))
+            if isinstance(group.get_command(ctx, name), click.Group):
+                found.extend(_commands((*prefix, name)))
     return found
 
 
-@pytest.mark.parametrize("path", [(), *_commands(cli)], ids=lambda p: " ".join(p) or "main")
+def test_every_command_module_is_listed_and_lists_only_its_commands() -> None:
+    # A command added to a module of pipeline.cli must be named in COMMAND_MODULES, or
+    # `centra-pipeline NAME` would not find it.
+    import importlib
+    import pkgutil
+
+    import pipeline.cli
+
+    for module in pkgutil.iter_modules(pipeline.cli.__path__):
+        importlib.import_module(f"pipeline.cli.{module.name}")
+    for name, module_name in pipeline.cli.COMMAND_MODULES.items():
+        defined = importlib.import_module(f"pipeline.cli.{module_name}")
+        assert _command((name,)) is getattr(defined, name)
+    assert set(cli.commands) == set(pipeline.cli.COMMAND_MODULES)
+
+
+@pytest.mark.parametrize("path", [(), *_commands()], ids=lambda p: " ".join(p) or "main")
 def test_every_command_has_help(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage: " in result.output
-    command = cli
-    for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
-    assert command.help, f"{' '.join(path)} has no help text"
+    assert _command(path).help, f"{' '.join(path)} has no help text"
 
 
 def test_version_via_module_and_script() -> None:

@@ -7,6 +7,7 @@ library (the sandbox's own commands live in :mod:`pipeline.cli.sandbox`).
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -47,8 +48,39 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+#: Each command and the module of ``pipeline.cli`` that defines it. A command's module (and so
+#: the library parts it needs) is imported when the command is run, not on every start:
+#: ``validate`` never loads the HTTP client, the sandbox or the watcher.
+COMMAND_MODULES = {
+    "demo": "demo",
+    "init": "init",
+    "ping": "ping",
+    "pull": "pull",
+    "push": "batch",
+    "run": "batch",
+    "sandbox": "sandbox",
+    "status": "batch",
+    "validate": "validate",
+    "watch": "watch",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module when the command is looked up."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            loaded = importlib.import_module(f"pipeline.cli.{module}")  # registers its commands
+            if cmd_name not in self.commands:  # a group of its own (sandbox)
+                self.add_command(getattr(loaded, cmd_name))
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="centra-pipeline")
 @click.option(
     "--workspace",
@@ -84,16 +116,3 @@ def cli(
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="centra-pipeline")
-
-
-# Commands register themselves on ``cli`` when their module is imported.
-from pipeline.cli import batch as _batch  # noqa: E402,F401
-from pipeline.cli import demo as _demo  # noqa: E402,F401
-from pipeline.cli import init as _init  # noqa: E402,F401
-from pipeline.cli import ping as _ping  # noqa: E402,F401
-from pipeline.cli import pull as _pull  # noqa: E402,F401
-from pipeline.cli import sandbox as _sandbox  # noqa: E402
-from pipeline.cli import validate as _validate  # noqa: E402,F401
-from pipeline.cli import watch as _watch  # noqa: E402,F401
-
-cli.add_command(_sandbox.sandbox)

@@ -227,6 +227,6 @@ def xt(node: Any, path: str) -> list[str]:
 
 def sandbox_cli() -> Any:
     """The ``sandbox`` click group, as ``centra-pipeline sandbox`` runs it."""
-    from pipeline.cli import cli
+    from pipeline.cli.sandbox import sandbox
 
-    return cli.commands["sandbox"]
+    return sandbox
