@@ -10,8 +10,10 @@ size rows) with EANs, two pricelists and stock in two warehouses in one article 
 row workbook; 10,000 orders of 5 lines. ``--scale`` multiplies every count.
 
 Every sandbox runs as its own process (``sandbox serve``), as it does for a user, so the client
-and the server do not share one interpreter. Times are wall-clock seconds of one run each; the
-machine may be shared, so compare the ratio (figure / floor), which both sides of a line share.
+and the server do not share one interpreter. Times are wall-clock seconds of one run each (best
+of two for the catalogue line, whose floor and validate write 276 MB each: both start on a disk
+with nothing left to write back); the machine may be shared, so compare the ratio (figure /
+floor), which both sides of a line share.
 """
 
 from __future__ import annotations
@@ -195,31 +197,48 @@ def floor_catalogue_xml(path: Path, out: Path, per_request: int = 100) -> int:
     return written
 
 
-def stage_catalogue(data: Path, tmp: Path) -> dict[str, Any]:
+def quiet_disk() -> None:
+    """Write back what earlier steps left dirty (and the blocks deleted files freed), so
+    neither side of a line pays for the other's files."""
+    os.sync()
+
+
+def stage_catalogue(data: Path, tmp: Path, runs: int = 2) -> dict[str, Any]:
+    """Best of ``runs`` each, floor and ours taking turns, each on a quiet disk and writing
+    into a new folder; the folders are deleted when both sides are done."""
     articles, sizes = data / "articles.csv", data / "sizes.csv"
-    started = time.perf_counter()
-    floor_bytes = floor_catalogue_xml(articles, tmp / "floor-xml")
-    floor_s = time.perf_counter() - started
-    shutil.rmtree(tmp / "floor-xml")
-    # `centra-pipeline validate --xml-out` as its own process, as a user runs it.
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", CLI_WITH_PEAK, "--workspace", str(ROOT), "validate",
-         "--xml-out", str(tmp / "xml"), str(sizes), str(articles)],
-        capture_output=True, cwd=ROOT, check=False,
-    )  # fmt: skip
-    ours_s = time.perf_counter() - started
-    err = proc.stderr.decode()
-    if proc.returncode != 0:
-        raise SystemExit(f"validate failed ({proc.returncode}): {err[-2000:]}")
-    peak = int(err.rpartition("PEAK ")[2].split()[0]) * 1024 if "PEAK " in err else 0
-    ours_bytes = sum(p.stat().st_size for p in (tmp / "xml").iterdir())
-    shutil.rmtree(tmp / "xml")
+    floor_s = ours_s = float("inf")
+    peak = floor_bytes = ours_bytes = 0
+    for n in range(runs):
+        quiet_disk()
+        started = time.perf_counter()
+        floor_bytes = floor_catalogue_xml(articles, tmp / f"floor-xml-{n}")
+        floor_s = min(floor_s, time.perf_counter() - started)
+        quiet_disk()
+        # `centra-pipeline validate --xml-out` as its own process, as a user runs it.
+        out = tmp / f"xml-{n}"
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", CLI_WITH_PEAK, "--workspace", str(ROOT), "validate",
+             "--xml-out", str(out), str(sizes), str(articles)],
+            capture_output=True, cwd=ROOT, check=False,
+        )  # fmt: skip
+        ours_s = min(ours_s, time.perf_counter() - started)
+        err = proc.stderr.decode()
+        if proc.returncode != 0:
+            raise SystemExit(f"validate failed ({proc.returncode}): {err[-2000:]}")
+        if "PEAK " in err:
+            peak = max(peak, int(err.rpartition("PEAK ")[2].split()[0]) * 1024)
+        ours_bytes = sum(p.stat().st_size for p in out.iterdir())
+    for n in range(runs):
+        shutil.rmtree(tmp / f"floor-xml-{n}")
+        shutil.rmtree(tmp / f"xml-{n}")
+    quiet_disk()
     rows = sum(1 for _ in articles.open("rb")) - 1
-    return {"ours": ours_s, "floor": floor_s, "goal": 2.0, "peak": peak,
-            "note": f"{rows:,} rows; {ours_bytes / 1e6:.0f} MB of XML "
-                    f"(floor {floor_bytes / 1e6:.0f} MB); {rows / ours_s:,.0f} rows/s; peak RSS "
-                    f"of the validate process {peak / 1e6:,.0f} MB"}  # fmt: skip
+    note = (f"{rows:,} rows; {ours_bytes / 1e6:.0f} MB of XML (floor {floor_bytes / 1e6:.0f} MB); "
+            f"{rows / ours_s:,.0f} rows/s; peak RSS of the validate process {peak / 1e6:,.0f} MB; "
+            f"best of {runs} each")  # fmt: skip
+    return {"ours": ours_s, "floor": floor_s, "goal": 2.0, "peak": peak, "note": note}
 
 
 # -- stage 2: xlsx ----------------------------------------------------------------------------
