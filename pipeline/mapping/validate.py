@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +101,33 @@ def _send_rank(mapping: CompiledMapping) -> tuple[int, int]:
     resolves = any(t.resolve is not None for t in mapping.targets)
     first = min(ENTITY_ORDER.index(e) for e in mapping.entities)
     return (1 if resolves else 0, first)
+
+
+@contextmanager
+def _file_writer(ahead: int = 16) -> Iterator[Callable[[Path, bytes], None]]:
+    """``write(path, data)`` that writes on a thread of its own, at most ``ahead`` files
+    behind, while the caller makes the next ones; every file is written (or the first error
+    raised) when the block ends.
+
+    Creating a file can wait on the file system's journal for half a millisecond or more,
+    with the interpreter free meanwhile: 4,000 request files were a fifth of validate's time.
+    """
+    pending: deque[Future[int]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xml-out") as pool:
+
+        def write(path: Path, data: bytes) -> None:
+            while len(pending) >= ahead:
+                pending.popleft().result()
+            pending.append(pool.submit(path.write_bytes, data))
+
+        try:
+            yield write
+        except BaseException:
+            for future in pending:  # the caller's error is the one to see
+                future.cancel()
+            raise
+        while pending:  # every write ends before the pool does; the first error is raised
+            pending.popleft().result()
 
 
 def validate_files(
@@ -191,11 +222,12 @@ def validate_files(
             xml_out.mkdir(parents=True, exist_ok=True)
             stem = path.stem + (f".{mapped.sheet}" if mapped.sheet else "")
             stem = re.sub(r"[^\w.-]+", "-", stem)
-            for n, batch in enumerate(batches(mapped.objects, batch_size), start=1):
-                entity = batch.objects[0].entity
-                target = xml_out / f"{stem}.{n:03d}.{entity}.{batch.operation}.xml"
-                target.write_text(batch.xml(login), encoding="utf-8")
-                report.xml_files.append(target)
+            with _file_writer() as write:
+                for n, batch in enumerate(batches(mapped.objects, batch_size), start=1):
+                    entity = batch.objects[0].entity
+                    target = xml_out / f"{stem}.{n:03d}.{entity}.{batch.operation}.xml"
+                    write(target, batch.xml(login).encode("utf-8"))
+                    report.xml_files.append(target)
     order = {p: i for i, p in enumerate(files)}
     reports.sort(key=lambda r: order.get(r.path, 0))
     return ValidationReport(reports)
