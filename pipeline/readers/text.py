@@ -105,6 +105,21 @@ def _count_outside_quotes(line: str, delim: str) -> int:
     return count
 
 
+def _bytes_as_is(data: bytes, encoding: str, file: str) -> bool:
+    """Whether pandas can split ``data`` as bytes in ``encoding``: an encoding that writes
+    ASCII as ASCII (not UTF-16), and no byte order mark to take off first."""
+    decode(b"", encoding, file)  # an unknown encoding is a ReadError
+    return "a;\n".encode(encoding) == b"a;\n" and not data.startswith(codecs.BOM_UTF8)
+
+
+def _empty(file: str) -> ReadError:
+    return ReadError(
+        "the file is empty: there is no header row",
+        file=file,
+        hint="check the ERP export; a file with only a header row is fine, an empty one is not",
+    )
+
+
 def read_text(path: Path, options: ReadOptions) -> Table:
     """Read a delimited text file into a :class:`Table` of text cells."""
     file = path.name
@@ -112,24 +127,30 @@ def read_text(path: Path, options: ReadOptions) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"cannot open the file: {exc.strerror}", file=file) from exc
-    text, encoding = decode(data, options.encoding, file)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        raise ReadError(
-            "the file is empty: there is no header row",
-            file=file,
-            hint="check the ERP export; a file with only a header row is fine, an empty one is not",
-        )
     skip = options.header_row - 1
-    body = text
-    if skip:
-        body = "".join(io.StringIO(text, newline="").readlines()[skip:])
-    delimiter = options.delimiter or sniff_delimiter(body)
-    # pandas reads the bytes itself when it can (the text is known to decode by now): a text
-    # source would cost an extra copy of the file four bytes a character wide.
-    source: io.IOBase = io.StringIO(body, newline="") if skip else io.BytesIO(data)
-    del text, body
+    if options.encoding is not None and options.delimiter and not skip and _bytes_as_is(
+        data, options.encoding, file
+    ):
+        # Encoding and delimiter are given: pandas decodes the bytes itself, and the text is
+        # decoded here only to explain an error (decoding 100 MB twice costs a third of a second).
+        encoding, delimiter = options.encoding, options.delimiter
+        if not data.strip():
+            raise _empty(file)
+        source: io.IOBase = io.BytesIO(data)
+    else:
+        text, encoding = decode(data, options.encoding, file)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        if not text or text.isspace():
+            raise _empty(file)
+        body = text
+        if skip:
+            body = "".join(io.StringIO(text, newline="").readlines()[skip:])
+        delimiter = options.delimiter or sniff_delimiter(body)
+        # pandas reads the bytes itself when it can (the text is known to decode by now): a
+        # text source would cost an extra copy of the file four bytes a character wide.
+        source = io.StringIO(body, newline="") if skip else io.BytesIO(data)
+        del text, body
     try:
         frame = pd.read_csv(
             source,
@@ -143,6 +164,9 @@ def read_text(path: Path, options: ReadOptions) -> Table:
             skip_blank_lines=False,
             engine="c",
         )
+    except UnicodeDecodeError:
+        decode(data, encoding, file)  # raises the ReadError that names the line
+        raise
     except pd.errors.EmptyDataError:
         return build_table(file, [], first_row_number=options.header_row, options=options)
     except pd.errors.ParserError:

@@ -106,3 +106,42 @@ def test_trailing_empty_rows_and_columns_are_ignored(tmp_path: Path) -> None:
 def test_unsupported_suffix(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="unsupported file type"):
         read_table(write(tmp_path, "a.pdf", b"x"))
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "delimiter"),
+    [
+        ("Article;Name;Price\r\nA1;Café Straße;12,50 €\r\n".encode("cp1252"), "cp1252", ";"),
+        ("\ufeffMarket;Store\r\nRetail-Global;1\r\n".encode(), "utf-8", ";"),
+        ('Id,Text\n1,"say ""hi""\nsecond line"\n\n3,x\n'.encode(), "utf-8", ","),
+        (b"A;B;C\n1;2;3\n4;5;6;7\n8;9\n", "latin-1", ";"),
+        (b"A;B;;\n1;2;;\n;;;\n", "ascii", ";"),
+        ("A;B\n1;ß\n".encode("utf-16"), "utf-16", ";"),
+    ],
+)
+def test_given_encoding_and_delimiter_read_as_detection_does(
+    tmp_path: Path, data: bytes, encoding: str, delimiter: str
+) -> None:
+    # With both given, pandas decodes the bytes itself (no decoding beforehand).
+    path = write(tmp_path, "f.csv", data)
+    given = read_table(path, ReadOptions(encoding=encoding, delimiter=delimiter))
+    found = read_table(path)
+    assert (given.header, given.columns, given.row_numbers, given.row_errors) == (
+        found.header,
+        found.columns,
+        found.row_numbers,
+        found.row_errors,
+    )
+
+
+def test_given_encoding_and_delimiter_still_name_the_bad_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.csv", "Id;Name\nA;ok\nB;Café\n".encode("cp1252"))
+    with pytest.raises(ReadError) as info:
+        read_table(path, ReadOptions(encoding="utf-8", delimiter=";"))
+    assert info.value.line == 3 and "encoding: cp1252" in str(info.value)
+    with pytest.raises(ReadError, match="empty"):
+        read_table(
+            write(tmp_path, "e.csv", b" \r\n"), ReadOptions(encoding="cp1252", delimiter=";")
+        )
+    with pytest.raises(ReadError, match="unknown encoding"):
+        read_table(path, ReadOptions(encoding="klingon", delimiter=";"))
