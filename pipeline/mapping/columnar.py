@@ -115,7 +115,8 @@ class _Level:
         self.slots: list[str] = []  # the child levels between the segments
         self.keep = np.zeros(0, dtype=bool)  # whether each node is written (not pruned)
         self.text = ""  # object levels: the XML of all nodes (see Entity._assemble)
-        self.text_start = self.text_end = _NO_CODES
+        self.text_start: list[int] = []  # (Python ints: an object's XML is cut often)
+        self.text_end: list[int] = []
         self.rows: list[tuple[int, ...]] = []  # unit level only: file row numbers per node
 
     @property
@@ -393,20 +394,23 @@ class _Entity:
             raise GiveUp  # a variation id used by two products
         names = variation.fields.get("description")
         if names is not None:
-            named = [(p, name) for p, name in zip(variation.parent_of, names, strict=True) if name]
+            parents = variation.parent_of.tolist()
+            named = [(p, name) for p, name in zip(parents, names, strict=True) if name]
             if len(set(named)) != len(named):
                 raise GiveUp  # two variations of one product with the same name
         tables = variation.fields.get("sizetable.id")
         size = self.levels.get("size")
         if tables is None or size is None or self.lookups is None:
             return
-        kids = variation.kids.get("size", [])
         # One lookup per sizetable (run's catalogue asks the journal), not per variation.
-        known_sizes = {t: self.lookups.sizes_of(t) for t in set(tables) if t}
-        for v, table in enumerate(tables):
-            known = known_sizes.get(table) if table else None
-            if known is not None and any(size.key_parts[0][s] not in known for s in kids[v]):
-                raise GiveUp  # a size outside its sizetable
+        table_of_size = np.asarray(tables, dtype=object)[size.parent_of]
+        size_ids = np.asarray(size.key_parts[0], dtype=object)
+        for table in set(tables):
+            known = self.lookups.sizes_of(table) if table else None
+            if known is not None:
+                used = set(size_ids[table_of_size == table].tolist())
+                if not used.issubset(known):
+                    raise GiveUp  # a size outside its sizetable
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -549,8 +553,8 @@ class _Entity:
         del pieces
         for level in self._subtree(lv):  # free them: the text holds it all now
             level.segments = []
-        lv.text_start = offsets[starts]
-        lv.text_end = offsets[starts + counts]
+        lv.text_start = offsets[starts].tolist()
+        lv.text_end = offsets[starts + counts].tolist()
         self.piece_counts.clear()
 
     def _text(self, lv: _Level, c: int) -> str:
@@ -759,6 +763,12 @@ def _factorize(values: Column) -> tuple[np.ndarray, list[Any]]:
 
 def _renumber(codes: np.ndarray) -> np.ndarray:
     """The distinct values of ``codes`` numbered 0, 1, ... in order of first appearance."""
+    if len(codes) and bool((codes[1:] >= codes[:-1]).all()):
+        # Never decreasing (the usual file: a product's rows together, its sizes in order):
+        # a value's number is how many times the value changed before it. No sort needed.
+        out = np.zeros(len(codes), dtype=np.int64)
+        np.cumsum(codes[1:] != codes[:-1], out=out[1:])
+        return out
     _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))

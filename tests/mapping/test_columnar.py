@@ -13,10 +13,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from pipeline.centra.xmlbuild import Prerendered
 from pipeline.mapping import MemoryCatalogue, batches, load_mapping_file, load_mappings, map_file
+from pipeline.mapping.columnar import _renumber
 from pipeline.mapping.engine import MappedFile
 from pipeline.mapping.validate import find_mappings
 
@@ -237,3 +239,13 @@ def test_the_bulk_path_shares_repeated_values_and_reads_ids_without_building(
     assert product.item["id"] == product.key
     assert product.item._data is None  # reading the id did not build the dict
     assert product.item.xml.startswith(f"<product><id>{product.key}</id>")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_renumbering_gives_numbers_in_order_of_first_appearance(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 50, size=int(rng.integers(1, 300)))
+    if seed % 2:
+        codes.sort()  # the usual file: never decreasing (the path without a sort)
+    expected = list(dict.fromkeys(codes.tolist()))
+    assert _renumber(codes).tolist() == [expected.index(c) for c in codes.tolist()]
