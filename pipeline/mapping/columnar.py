@@ -9,10 +9,9 @@ run. This path does the same job per column:
 2. values that must agree within one object (a product's name on each of its rows) are
    compared array-wise;
 3. each level's XML is written straight from the columns as one f-string per node around
-   its children's places; then, children first, each node's text is its segments with its
-   children's texts joined in between, up to the object level. An object
-   (:class:`ColumnarItem`) holds its node's text. Its dict form is built only if something
-   asks for it.
+   its children's places, children before parents; each object level is then joined into one
+   text, and an object (:class:`ColumnarItem`) cuts its XML from it when asked. Its dict form
+   is built only if something asks for it.
 
 It gives up (returns None) on anything it does not handle exactly like the general path, which
 then runs and reports: a bad cell, a row that misses a key, values of one object that
@@ -62,7 +61,8 @@ class ColumnarItem(Prerendered):
 
     @property
     def xml(self) -> str:
-        """The node's text (a pricelist's product between its pricelist's head and tail)."""
+        """Cut from the text of the whole file's objects when asked (written once, then
+        freed), so the objects of a file hold their XML once."""
         return self._owner.object_xml(self._node, self._unit)
 
     @property
@@ -114,7 +114,9 @@ class _Level:
         self.segments: list[list[str]] = []  # see Entity._render
         self.slots: list[str] = []  # the child levels between the segments
         self.keep = np.zeros(0, dtype=bool)  # whether each node is written (not pruned)
-        self.texts: list[str] = []  # the unit level: each node's XML (see Entity._assemble)
+        self.text = ""  # object levels: the XML of all nodes (see Entity._assemble)
+        self.text_start: list[int] = []  # (Python ints: an object's XML is cut often)
+        self.text_end: list[int] = []
         self.rows: list[tuple[int, ...]] = []  # unit level only: file row numbers per node
 
     @property
@@ -185,6 +187,7 @@ class _Entity:
         }
         self.m = n_rows * k
         self.virtual: dict[tuple[int, ...], np.ndarray] = {}
+        self.piece_counts: dict[str, np.ndarray] = {}
 
     # -- grouping ---------------------------------------------------------------------------
 
@@ -276,7 +279,7 @@ class _Entity:
             self._render(lv)
         if unit is not root and not unit.keep.all():
             raise GiveUp  # a unit left out entirely: rare, done by the general path
-        unit.texts = self._assemble(unit)
+        self._assemble(unit)
         for lv in self.levels.values():
             lv.sources = {}  # the rows' values: not needed any more
         return list(self._objects(root, unit))
@@ -496,47 +499,89 @@ class _Entity:
         texts = ["" if v is None else (full.format(tag, v) if v else empty) for v in values]
         return [(texts, np.asarray([v is not None for v in values], dtype=bool))]
 
-    def _assemble(self, lv: _Level) -> list[str]:
-        """Each node's whole XML ("" where it is left out), children first: a node's text is
-        its segments with its kept children's texts joined in between. Each level's texts
-        are freed once its parents hold them."""
-        columns: list[str | list[str]] = [lv.segments[0]]
-        for j, name in enumerate(lv.slots, start=1):
-            columns += [self._children_joined(lv, name), lv.segments[j]]
-        texts = _fill(columns, lv.n)
-        del columns
-        lv.segments = []
-        if not lv.keep.all():
-            texts = [t if kept else "" for t, kept in zip(texts, lv.keep.tolist(), strict=True)]
-        return texts
+    def _counts(self, lv: _Level) -> np.ndarray:
+        """How many pieces each node's XML is made of (0: left out)."""
+        found = self.piece_counts.get(lv.name)
+        if found is None:
+            found = np.full(lv.n, len(lv.segments), dtype=np.int64)
+            for name in lv.slots:
+                child = self.levels[name]
+                found += np.bincount(
+                    child.parent_of, weights=self._counts(child), minlength=lv.n
+                ).astype(np.int64)
+            found[~lv.keep] = 0
+            self.piece_counts[lv.name] = found
+        return found
 
-    def _children_joined(self, parent: _Level, name: str) -> list[str]:
-        """Per node of ``parent``, the XML of its children of level ``name``, in order."""
-        texts = self._assemble(self.levels[name])
-        runs = cast("_Runs", parent.kids[name])
-        if runs.order is not None:  # children not parent by parent in the file
-            texts = list(map(texts.__getitem__, runs.order.tolist()))
-        ends = runs.ends.tolist()
-        join = "".join
-        return [join(texts[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    def _place(self, lv: _Level, nodes: np.ndarray, starts: np.ndarray, flat: np.ndarray) -> None:
+        """Put the pieces of ``nodes`` (kept ones) into ``flat``, node i's from ``starts[i]``."""
+        position = starts.copy()
+        flat[position] = np.asarray(lv.segments[0], dtype=object)[nodes]
+        position += 1
+        for j, name in enumerate(lv.slots, start=1):
+            child = self.levels[name]
+            counts = self._counts(child)
+            where = np.full(lv.n, -1, dtype=np.int64)
+            where[nodes] = position
+            # The children of placed nodes, in order within each parent.
+            order = np.argsort(child.parent_of, kind="stable")
+            mine = order[(where[child.parent_of[order]] >= 0) & child.keep[order]]
+            sizes = counts[mine]
+            before = np.cumsum(sizes) - sizes  # pieces of earlier children, all parents
+            parents = child.parent_of[mine]
+            first_of_parent = np.ones(len(mine), dtype=bool)
+            first_of_parent[1:] = parents[1:] != parents[:-1]
+            run_start = np.maximum.accumulate(np.where(first_of_parent, before, 0))
+            self._place(child, mine, where[parents] + before - run_start, flat)
+            position += np.bincount(parents, weights=sizes, minlength=lv.n).astype(np.int64)[nodes]
+            flat[position] = np.asarray(lv.segments[j], dtype=object)[nodes]
+            position += 1
+
+    def _assemble(self, lv: _Level) -> None:
+        """The whole XML of the nodes of ``lv``, one after the other in ``lv.text``; node
+        ``c``'s is ``lv.text[lv.text_start[c] : lv.text_end[c]]`` (nothing if left out)."""
+        counts = self._counts(lv)
+        nodes = np.flatnonzero(lv.keep)
+        starts = np.cumsum(counts) - counts
+        flat = np.empty(int(counts.sum()), dtype=object)
+        self._place(lv, nodes, starts[nodes], flat)
+        pieces = flat.tolist()
+        del flat
+        offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
+        lv.text = "".join(pieces)
+        del pieces
+        for level in self._subtree(lv):  # free them: the text holds it all now
+            level.segments = []
+        lv.text_start = offsets[starts].tolist()
+        lv.text_end = offsets[starts + counts].tolist()
+        self.piece_counts.clear()
+
+    def _text(self, lv: _Level, c: int) -> str:
+        return lv.text[lv.text_start[c] : lv.text_end[c]]
 
     def object_xml(self, c: int, u: int | None) -> str:
         """The XML of root node ``c`` (with only unit node ``u``, for a pricelist)."""
         root = self.levels[self.entity.root]
-        if root.texts:
-            return root.texts[c]
+        if root.text:
+            return self._text(root, c)
         prefix, suffix = root.segments[0][c], root.segments[1][c]
         if u is None:
             return prefix + suffix
-        return prefix + self.levels[self.entity.unit].texts[u] + suffix
+        return prefix + self._text(self.levels[self.entity.unit], u) + suffix
 
     def object_parts(self, c: int, u: int | None) -> tuple[str, str, str] | None:
         """(pricelist up to its products, the product, the rest) of a unit object, else None."""
         if u is None:
             return None
         root = self.levels[self.entity.root]
-        unit = self.levels[self.entity.unit].texts[u]
+        unit = self._text(self.levels[self.entity.unit], u)
         return root.segments[0][c], unit, root.segments[1][c]
+
+    def _subtree(self, lv: _Level) -> Iterator[_Level]:
+        yield lv
+        for name in lv.slots:
+            yield from self._subtree(self.levels[name])
 
     # -- objects ----------------------------------------------------------------------------
 
