@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from pipeline.centra.operations import OPERATIONS
-from pipeline.centra.xmlbuild import Prerendered, envelope
+from pipeline.centra.xmlbuild import Prerendered, envelope, is_prerendered
 from pipeline.mapping.engine import MappedObject
 
 
@@ -62,7 +62,7 @@ def merge_items(objects: Sequence[MappedObject]) -> list[Mapping[str, Any]]:
 
 def _merge_pricelists(run: list[Mapping[str, Any]]) -> Mapping[str, Any]:
     """One pricelist item holding the products of ``run`` (items of one pricelist id)."""
-    if all(isinstance(item, Prerendered) and item.has_parts() for item in run):
+    if all(is_prerendered(item) and item.has_parts() for item in run):
         done = [cast("tuple[str, str, str]", cast("Prerendered", item).parts) for item in run]
         first = cast("Prerendered", run[0])
         prefix, _, suffix = done[0]
@@ -84,7 +84,7 @@ def _merge_dicts(run: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 def split_object(obj: MappedObject, max_children: int) -> list[MappedObject]:
     """Split a pricelist with more than ``max_children`` products into several with its header."""
-    if obj.entity != "pricelists" or (isinstance(obj.item, Prerendered) and obj.item.has_parts()):
+    if obj.entity != "pricelists" or (is_prerendered(obj.item) and obj.item.has_parts()):
         return [obj]  # (a bulk-path pricelist object holds one product)
     products = obj.item.get("items", {}).get("product", [])
     if len(products) <= max_children:
@@ -108,7 +108,8 @@ def batches(objects: Sequence[MappedObject], max_items: int = 100) -> Iterator[B
         raise ValueError("max_items must be at least 1")
     current: list[MappedObject] = []
     for original in objects:
-        for obj in split_object(original, max_items):
+        pricelist = original.entity == "pricelists"
+        for obj in split_object(original, max_items) if pricelist else (original,):
             if current and (obj.entity != current[0].entity or len(current) >= max_items):
                 yield Batch(current[0].operation, tuple(current))
                 current = []

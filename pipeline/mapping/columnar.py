@@ -22,7 +22,7 @@ and a generated corpus both ways and compare objects and XML (tests/mapping/test
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
@@ -88,6 +88,13 @@ class ColumnarItem(Prerendered):
             raise KeyError(key)
         return value
 
+    def get(self, key: str, default: Any = None) -> Any:
+        values = self._owner.head_values.get(key)
+        if values is None:
+            return self.as_dict().get(key, default)
+        value = values[self._node]
+        return default if value is None else value
+
     def size_source(self) -> tuple[_Entity, int] | None:
         """Where a product's sizes are (for :meth:`_Entity.size_columns`), or None."""
         if self._owner.entity.name != "products" or self._unit is not None:
@@ -109,6 +116,7 @@ class _Level:
         self.key_parts: list[list[str]] = []  # per key part, its text per node
         self.key_text: list[str] = []  # per node, its key as object keys show it ("a/b")
         self.parent_of = _NO_CODES  # node -> node of the parent level
+        self.numbering: tuple[Any, ...] = ()  # what its numbering depends on (see _number)
         self.fields: dict[str, list[Any]] = {}  # sub path -> value per node
         self.kids: dict[str, Sequence[Sequence[int]]] = {}  # child level -> per node, its children
         self.segments: list[list[str]] = []  # see Entity._render
@@ -137,15 +145,35 @@ def map_columnar(
     objects: list[MappedObject] = []
     shared = _Shared()
     try:
-        for entity_plans in by_entity.values():
-            objects.extend(_Entity(entity_plans, n_rows, row_numbers, lookups, shared).objects())
+        entities = [
+            _Entity(entity_plans, n_rows, row_numbers, lookups, shared)
+            for entity_plans in by_entity.values()
+        ]
+        for entity in entities:
+            objects.extend(entity.objects())
             shared.arrays.clear()  # the next entity rebuilds what it needs: memory over time
     except GiveUp:
         return None
     finally:
         shared.arrays.clear()
         shared.factors.clear()
+        shared.numbered.clear()
+        shared.uses.clear()
     return objects
+
+
+class _Numbering(NamedTuple):
+    """A level's rows numbered by node (see _Entity._number), shared by entities that number
+    the same key lists the same way."""
+
+    parts: list[list[Column | None] | None]  # the key lists (kept alive: the key is their ids)
+    codes: np.ndarray
+    present: np.ndarray
+    node_of: np.ndarray
+    first: np.ndarray
+    key_parts: list[list[str]]
+    key_text: list[str]
+    parent_of: np.ndarray
 
 
 class _Shared:
@@ -155,6 +183,16 @@ class _Shared:
     def __init__(self) -> None:
         self.arrays: dict[int, tuple[Column, np.ndarray]] = {}  # id -> (list kept alive, array)
         self.factors: dict[int, tuple[Column, np.ndarray, list[Any]]] = {}  # id -> (list, ...)
+        # A level numbered with the same key lists, target count and parent numbering (products
+        # and stock both number Article, Variant and Size): see _Entity._number.
+        self.numbered: dict[tuple[Any, ...], _Numbering] = {}
+        self.uses: dict[tuple[Any, ...], int] = {}  # how many levels still need each numbering
+
+    def done_with(self, numbering: tuple[Any, ...]) -> None:
+        """A level is done with its rows: forget its numbering unless another level needs it."""
+        self.uses[numbering] -= 1
+        if not self.uses[numbering]:
+            self.numbered.pop(numbering, None)
 
 
 class _Entity:
@@ -170,6 +208,7 @@ class _Entity:
         self.row_numbers = row_numbers
         self.arrays = shared.arrays
         self.factors = shared.factors
+        self.shared = shared
         self.lookups = lookups
         # Two targets of one entity fill the same objects: row i of target p is virtual row
         # i * k + p, the order in which the general path meets them.
@@ -185,6 +224,18 @@ class _Entity:
             for name in self.entity.levels  # declaration order: parents first
             if name in used
         }
+        for lv in self.levels.values():
+            # What a level's numbering depends on: the key lists, k, and its parent's numbering.
+            parent = self.levels[lv.level.parent] if lv.level.parent is not None else None
+            lv.numbering = (
+                k,
+                parent.numbering if parent is not None else None,
+                tuple(
+                    None if lists is None else tuple(map(id, lists))
+                    for lists in (lv.sources.get(key) for key in lv.level.key)
+                ),
+            )
+            shared.uses[lv.numbering] = shared.uses.get(lv.numbering, 0) + 1
         self.m = n_rows * k
         self.virtual: dict[tuple[int, ...], np.ndarray] = {}
         self.piece_counts: dict[str, np.ndarray] = {}
@@ -274,6 +325,7 @@ class _Entity:
             self._check_products()
         for lv in self.levels.values():  # rows are done with: free them before writing
             lv.codes = lv.present = lv.node_of = lv.first = _NO_CODES
+            self.shared.done_with(lv.numbering)
         self.virtual.clear()
         for lv in reversed(self.levels.values()):
             self._render(lv)
@@ -288,16 +340,41 @@ class _Entity:
         """Give every row the node it belongs to at this level (-1: none).
 
         A node is the level's key within its parent's node (a variation id within its product),
-        numbered in order of first appearance, as the general path's dicts keep them.
+        numbered in order of first appearance, as the general path's dicts keep them. Levels of
+        the file's other entities keyed by the same lists the same way share the numbering.
         """
         level = lv.level
+        numbered = self.shared.numbered
+        found = numbered.get(lv.numbering)
+        if found is None:
+            parts = [lv.sources.get(k) for k in level.key]
+            parent = self.levels[level.parent] if level.parent is not None else None
+            found = numbered[lv.numbering] = self._numbering(parts, parent)
+        lv.codes, lv.present, lv.node_of, lv.first = (
+            found.codes,
+            found.present,
+            found.node_of,
+            found.first,
+        )
+        lv.key_parts, lv.key_text, lv.parent_of = found.key_parts, found.key_text, found.parent_of
+        present = lv.present
+        if len(present) < self.m:
+            # A row with values for this level but no node here misses a key: reported by the
+            # general path.
+            empty_rows = np.flatnonzero(lv.codes < 0)
+            for lists in lv.sources.values():
+                if (self.values(lists)[empty_rows] != None).any():  # noqa: E711
+                    raise GiveUp
+
+    def _numbering(
+        self, parts: list[list[Column | None] | None], parent: _Level | None
+    ) -> _Numbering:
+        """Each row's node at a level keyed by ``parts`` under ``parent`` (see _number)."""
         m = self.m
-        parts = [lv.sources.get(k) for k in level.key]
         missing = (np.full(m, -1, dtype=np.int64), 0)  # a key part no rule fills
         factors = [self.key_codes(lists) if lists is not None else missing for lists in parts]
-        parent = self.levels[level.parent] if level.parent is not None else None
         if parent is None:  # a top level needs every key part, a child level the first
-            given = np.logical_and.reduce([codes >= 0 for codes, _ in factors])
+            given = np.logical_and.reduce([c >= 0 for c, _ in factors])
         else:
             given = (factors[0][0] >= 0) & (parent.codes >= 0)
         present = np.flatnonzero(given)
@@ -307,41 +384,33 @@ class _Entity:
             combined = (
                 parent.codes[present] if parent is not None else np.zeros(len(present), np.int64)
             )
-            for codes, count in factors:
-                part = codes[present]
+            for part_codes, count in factors:
+                part = part_codes[present]
                 # A missing part of a child's key counts as "" (the general path's key).
                 part = np.where(part < 0, count, part)
                 combined = _renumber(combined * (count + 1) + part)
             node_of = combined
-        lv.codes = np.full(m, -1, dtype=np.int64)
-        lv.codes[present] = node_of
-        lv.present, lv.node_of = present, node_of
+        codes = np.full(m, -1, dtype=np.int64)
+        codes[present] = node_of
         # Nodes are numbered in order of first appearance: a node's first row is where the
         # running maximum grows.
         grows = np.ones(len(node_of), dtype=bool)
         if len(node_of):
             running = np.maximum.accumulate(node_of)
             grows[1:] = running[1:] > running[:-1]
-        lv.first = first = present[grows]
-        lv.key_parts = [
+        first = present[grows]
+        key_parts = [
             [x or "" for x in self.values(lists)[first].tolist()]
             if lists is not None
             else [""] * len(first)
             for lists in parts
         ]
-        if len(lv.key_parts) == 1:
-            lv.key_text = lv.key_parts[0]
+        if len(key_parts) == 1:
+            key_text = key_parts[0]
         else:
-            lv.key_text = ["/".join(key) for key in zip(*lv.key_parts, strict=True)]
-        if parent is not None:
-            lv.parent_of = parent.codes[first]
-        if len(present) < m:
-            # A row with values for this level but no node here misses a key: reported by the
-            # general path.
-            empty_rows = np.flatnonzero(lv.codes < 0)
-            for lists in lv.sources.values():
-                if (self.values(lists)[empty_rows] != None).any():  # noqa: E711
-                    raise GiveUp
+            key_text = ["/".join(key) for key in zip(*key_parts, strict=True)]
+        parent_of = parent.codes[first] if parent is not None else _NO_CODES
+        return _Numbering(parts, codes, present, node_of, first, key_parts, key_text, parent_of)
 
     def _node_fields(self, lv: _Level) -> None:
         """Each node's value per field: the first given, all others equal to it."""
