@@ -16,7 +16,7 @@ DOORS = {
     "python_calamine": ("readers/",),
     "watchdog": ("watcher.py", "watch/"),
     "pydantic": ("config.py", "mapping/"),
-    "numpy": ("readers/", "mapping/columnar.py"),
+    "numpy": ("readers/", "mapping/columnar.py", "mapping/rules.py"),
 }
 
 

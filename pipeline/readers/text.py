@@ -128,8 +128,11 @@ def read_text(path: Path, options: ReadOptions) -> Table:
     except OSError as exc:
         raise ReadError(f"cannot open the file: {exc.strerror}", file=file) from exc
     skip = options.header_row - 1
-    if options.encoding is not None and options.delimiter and not skip and _bytes_as_is(
-        data, options.encoding, file
+    if (
+        options.encoding is not None
+        and options.delimiter
+        and not skip
+        and _bytes_as_is(data, options.encoding, file)
     ):
         # Encoding and delimiter are given: pandas decodes the bytes itself, and the text is
         # decoded here only to explain an error (decoding 100 MB twice costs a third of a second).

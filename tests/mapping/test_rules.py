@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.mapping import load_mapping_file
 from pipeline.mapping.batches import merge_items
-from pipeline.mapping.rules import Bad, has_bad
+from pipeline.mapping.rules import Bad, has_bad, may_need_trimming
 from pipeline.readers import Table
 from tests.mapping.conftest import Mapper, messages
 
@@ -196,6 +196,11 @@ COLUMN_CASES = {
     "an EAN with a space": ["7300000000004", "7300 000000004"],
     "an EAN in scientific notation": ["7300000000004", "7.3E+12"],
     "an EAN with letters": ["7300000000004", "73000A0000004"],
+    "a line break inside": ["A1", "two\nlines", "A3"],
+    "a line break at the end": ["A1", "A2\n", "A3"],
+    "a tab at the start of the first": ["\tA1", "A2"],
+    "an ideographic space at the end of the last": ["A1", "A2\u3000"],
+    "a line break beside a space inside": ["A1", "two \n lines"],
 }
 
 
@@ -219,3 +224,32 @@ def test_whole_column_shortcuts_give_what_each_cell_gives(
     shown = [(v.message, v.value) if isinstance(v, Bad) else v for v in values]
     assert shown == [(v.message, v.value) if isinstance(v, Bad) else v for v in expected]
     assert has_bad(values) == any(isinstance(v, Bad) for v in expected)
+
+
+def test_may_need_trimming_is_never_false_for_a_column_that_needs_it() -> None:
+    import random
+
+    rng = random.Random(5)
+    alphabet = [
+        "a",
+        "Z",
+        "7",
+        " ",
+        "\t",
+        "\r",
+        "\n",
+        "\u00a0",
+        "\u2003",
+        "\u3000",
+        "\u00e4",
+        "\u20ac",
+    ]
+    for _ in range(3000):
+        texts = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(1, 5))
+        ]
+        if not may_need_trimming("\n".join(texts)):
+            assert all(t == t.strip() for t in texts), texts
+    assert not may_need_trimming("A1\nB 2\nSt\u00e4nder \u20ac 5")
+    assert may_need_trimming("A1\nB2 ") and may_need_trimming("A1\n B2")

@@ -113,7 +113,7 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
     [
         ("Article;Name;Price\r\nA1;Café Straße;12,50 €\r\n".encode("cp1252"), "cp1252", ";"),
         ("\ufeffMarket;Store\r\nRetail-Global;1\r\n".encode(), "utf-8", ";"),
-        ('Id,Text\n1,"say ""hi""\nsecond line"\n\n3,x\n'.encode(), "utf-8", ","),
+        (b'Id,Text\n1,"say ""hi""\nsecond line"\n\n3,x\n', "utf-8", ","),
         (b"A;B;C\n1;2;3\n4;5;6;7\n8;9\n", "latin-1", ";"),
         (b"A;B;;\n1;2;;\n;;;\n", "ascii", ";"),
         ("A;B\n1;ß\n".encode("utf-16"), "utf-16", ";"),
