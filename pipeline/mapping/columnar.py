@@ -417,13 +417,24 @@ class _Entity:
         present, node_of, first = lv.present, lv.node_of, lv.first
         one_row_each = len(first) == len(present)
         keys = [lv.sources[k] for k in lv.level.key if k in lv.sources]
+        # The usual file: every row has a node here and a node's rows are together. Then the
+        # rows of each node agree when each row agrees with the one before it in its node.
+        same_node = None
+        if (
+            len(present) == self.m
+            and not one_row_each
+            and bool((node_of[1:] >= node_of[:-1]).all())
+        ):
+            same_node = node_of[1:] == node_of[:-1]
         for sub, lists in lv.sources.items():
             values = self.values(lists)
             node_values = values[first]
             # A key column (or the very same column under another name, like stockid) is
             # the same on all rows of a node by definition.
-            same_as_key = any(all(a is b for a, b in zip(lists, key, strict=True)) for key in keys)
-            if not one_row_each and not same_as_key:
+            agree = any(all(a is b for a, b in zip(lists, key, strict=True)) for key in keys)
+            if not agree and same_node is not None:
+                agree = not ((values[1:] != values[:-1]) & same_node).any()
+            if not one_row_each and not agree:
                 differs = np.flatnonzero(values[present] != node_values[node_of])
                 if len(differs):
                     node_values = node_values.copy()
