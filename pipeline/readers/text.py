@@ -137,7 +137,7 @@ def read_text(path: Path, options: ReadOptions) -> Table:
         # Encoding and delimiter are given: pandas decodes the bytes itself, and the text is
         # decoded here only to explain an error (decoding 100 MB twice costs a third of a second).
         encoding, delimiter = options.encoding, options.delimiter
-        if not data.strip():
+        if not data or data.isspace():  # (strip() would copy the whole file)
             raise _empty(file)
         source: io.IOBase = io.BytesIO(data)
     else:
@@ -196,7 +196,7 @@ def read_text(path: Path, options: ReadOptions) -> Table:
         for i, flag in enumerate(ragged.tolist()):
             if flag:
                 row_errors[i] = f"the row has more values than the header has columns ({width})"
-    numbers = [options.header_row + int(i) for i in data_frame.index]
+    numbers = (data_frame.index.to_numpy(dtype=np.int64) + options.header_row).tolist()
     columns: list[Sequence[str]] = [data_frame[c].tolist() for c in data_frame.columns]
     if width == 0:
         raise ReadError(
