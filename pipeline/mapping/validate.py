@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 
 from pipeline.errors import PipelineError, ReadError
@@ -211,12 +213,15 @@ def validate_files(
         report.problems.extend(mapped.problems)
         report.rejected = mapped.rejected
         # Count Centra objects as a person sees them: a pricelist once, not once per product.
-        seen: set[tuple[str, str]] = set()
-        for obj in mapped.objects:
-            name = obj.item.get("id", obj.key) if obj.entity == "pricelists" else obj.key
-            if (obj.entity, name) not in seen:
-                seen.add((obj.entity, name))
-                report.objects[obj.entity] = report.objects.get(obj.entity, 0) + 1
+        names: dict[str, set[str]] = {}
+        for entity, group in groupby(mapped.objects, key=attrgetter("entity")):
+            distinct = names.setdefault(entity, set())
+            if entity == "pricelists":
+                distinct.update(obj.item.get("id", obj.key) for obj in group)
+            else:
+                distinct.update(map(attrgetter("key"), group))
+        for entity, distinct in names.items():
+            report.objects[entity] = len(distinct)
         catalogue.learn(mapped.objects)
         if xml_out is not None and mapped.objects:
             xml_out.mkdir(parents=True, exist_ok=True)
