@@ -117,7 +117,6 @@ class _Level:
         self.key_parts: list[list[str]] = []  # per key part, its text per node
         self.key_text: list[str] = []  # per node, its key as object keys show it ("a/b")
         self.parent_of = _NO_CODES  # node -> node of the parent level
-        self.numbering: tuple[Any, ...] = ()  # what its numbering depends on (see _number)
         self.fields: dict[str, list[Any]] = {}  # sub path -> value per node
         self.kids: dict[str, Sequence[Sequence[int]]] = {}  # child level -> per node, its children
         self.segments: list[list[str]] = []  # see Entity._render
@@ -146,28 +145,20 @@ def map_columnar(
     objects: list[MappedObject] = []
     shared = _Shared()
     try:
-        entities = [
-            _Entity(entity_plans, n_rows, row_numbers, lookups, shared)
-            for entity_plans in by_entity.values()
-        ]
-        for entity in entities:
-            objects.extend(entity.objects())
+        for entity_plans in by_entity.values():
+            objects.extend(_Entity(entity_plans, n_rows, row_numbers, lookups, shared).objects())
             shared.arrays.clear()  # the next entity rebuilds what it needs: memory over time
     except GiveUp:
         return None
     finally:
         shared.arrays.clear()
         shared.factors.clear()
-        shared.numbered.clear()
-        shared.uses.clear()
     return objects
 
 
 class _Numbering(NamedTuple):
-    """A level's rows numbered by node (see _Entity._number), shared by entities that number
-    the same key lists the same way."""
+    """A level's rows numbered by node (see _Entity._number)."""
 
-    parts: list[list[Column | None] | None]  # the key lists (kept alive: the key is their ids)
     codes: np.ndarray
     present: np.ndarray
     node_of: np.ndarray
@@ -184,16 +175,6 @@ class _Shared:
     def __init__(self) -> None:
         self.arrays: dict[int, tuple[Column, np.ndarray]] = {}  # id -> (list kept alive, array)
         self.factors: dict[int, tuple[Column, np.ndarray, list[Any]]] = {}  # id -> (list, ...)
-        # A level numbered with the same key lists, target count and parent numbering (products
-        # and stock both number Article, Variant and Size): see _Entity._number.
-        self.numbered: dict[tuple[Any, ...], _Numbering] = {}
-        self.uses: dict[tuple[Any, ...], int] = {}  # how many levels still need each numbering
-
-    def done_with(self, numbering: tuple[Any, ...]) -> None:
-        """A level is done with its rows: forget its numbering unless another level needs it."""
-        self.uses[numbering] -= 1
-        if not self.uses[numbering]:
-            self.numbered.pop(numbering, None)
 
 
 class _Entity:
@@ -209,7 +190,6 @@ class _Entity:
         self.row_numbers = row_numbers
         self.arrays = shared.arrays
         self.factors = shared.factors
-        self.shared = shared
         self.lookups = lookups
         # Two targets of one entity fill the same objects: row i of target p is virtual row
         # i * k + p, the order in which the general path meets them.
@@ -225,18 +205,6 @@ class _Entity:
             for name in self.entity.levels  # declaration order: parents first
             if name in used
         }
-        for lv in self.levels.values():
-            # What a level's numbering depends on: the key lists, k, and its parent's numbering.
-            parent = self.levels[lv.level.parent] if lv.level.parent is not None else None
-            lv.numbering = (
-                k,
-                parent.numbering if parent is not None else None,
-                tuple(
-                    None if lists is None else tuple(map(id, lists))
-                    for lists in (lv.sources.get(key) for key in lv.level.key)
-                ),
-            )
-            shared.uses[lv.numbering] = shared.uses.get(lv.numbering, 0) + 1
         self.m = n_rows * k
         self.virtual: dict[tuple[int, ...], np.ndarray] = {}
         self.piece_counts: dict[str, np.ndarray] = {}
@@ -328,7 +296,6 @@ class _Entity:
             self._check_products()
         for lv in self.levels.values():  # rows are done with: free them before writing
             lv.codes = lv.present = lv.node_of = lv.first = _NO_CODES
-            self.shared.done_with(lv.numbering)
         self.virtual.clear()
         for lv in reversed(self.levels.values()):
             self._render(lv)
@@ -343,16 +310,12 @@ class _Entity:
         """Give every row the node it belongs to at this level (-1: none).
 
         A node is the level's key within its parent's node (a variation id within its product),
-        numbered in order of first appearance, as the general path's dicts keep them. Levels of
-        the file's other entities keyed by the same lists the same way share the numbering.
+        numbered in order of first appearance, as the general path's dicts keep them.
         """
         level = lv.level
-        numbered = self.shared.numbered
-        found = numbered.get(lv.numbering)
-        if found is None:
-            parts = [lv.sources.get(k) for k in level.key]
-            parent = self.levels[level.parent] if level.parent is not None else None
-            found = numbered[lv.numbering] = self._numbering(parts, parent)
+        parts = [lv.sources.get(k) for k in level.key]
+        parent = self.levels[level.parent] if level.parent is not None else None
+        found = self._numbering(parts, parent)
         lv.codes, lv.present, lv.node_of, lv.first = (
             found.codes,
             found.present,
@@ -413,7 +376,7 @@ class _Entity:
         else:
             key_text = ["/".join(key) for key in zip(*key_parts, strict=True)]
         parent_of = parent.codes[first] if parent is not None else _NO_CODES
-        return _Numbering(parts, codes, present, node_of, first, key_parts, key_text, parent_of)
+        return _Numbering(codes, present, node_of, first, key_parts, key_text, parent_of)
 
     def _node_fields(self, lv: _Level) -> None:
         """Each node's value per field: the first given, all others equal to it."""
