@@ -249,3 +249,23 @@ def test_renumbering_gives_numbers_in_order_of_first_appearance(seed: int) -> No
         codes.sort()  # the usual file: never decreasing (the path without a sort)
     expected = list(dict.fromkeys(codes.tolist()))
     assert _renumber(codes).tolist() == [expected.index(c) for c in codes.tolist()]
+
+
+@pytest.mark.parametrize(("usd_id", "usd_currency", "agree"), [
+    ("USD", "USD", True),  # two pricelists, each its own constants
+    ("EUR", "EUR", True),  # both targets fill one pricelist, with equal constants
+    ("EUR", "USD", False),  # one pricelist, two currencies: a conflict the general path reports
+])  # fmt: skip
+def test_constants_of_two_targets_are_checked_per_pricelist(
+    tmp_path: Path, usd_id: str, usd_currency: str, agree: bool
+) -> None:
+    text = ARTICLES.replace(
+        "      pricelist.id: {constant: USD}\n",
+        f"      pricelist.id: {{constant: {usd_id}}}\n"
+        f"      pricelist.currency: {{constant: {usd_currency}}}\n",
+    )
+    rows = "P1;;;;P1_R;;;;S;;;1,00;1,00;3,00;1;2\nP1;;;;P1_R;;;;M;;;1,00;1,00;3,00;1;2"
+    mapping, path = write(tmp_path, text, f"{HEADER}\n{rows}\n")
+    general, bulk = both(mapping, path)
+    assert_same(general, bulk, bulk_used=agree)
+    assert bool(general.problems) is not agree
