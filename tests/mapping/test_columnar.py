@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.centra.xmlbuild import Prerendered
 from pipeline.mapping import MemoryCatalogue, batches, load_mapping_file, load_mappings, map_file
-from pipeline.mapping.columnar import _renumber
+from pipeline.mapping.columnar import _factorize, _renumber
 from pipeline.mapping.engine import MappedFile
 from pipeline.mapping.validate import find_mappings
 
@@ -269,3 +269,15 @@ def test_constants_of_two_targets_are_checked_per_pricelist(
     general, bulk = both(mapping, path)
     assert_same(general, bulk, bulk_used=agree)
     assert bool(general.problems) is not agree
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_factorizing_numbers_values_in_order_of_first_appearance(seed: int) -> None:
+    rng = random.Random(seed)
+    pool = ["", None, "A", "B", "C", "a b", "\u00e4", "00", "0"][: rng.randint(1, 9)]
+    values = [rng.choice(pool) for _ in range(rng.randint(0, 40))]
+    ids: dict[Any, int] = {}
+    expected = [ids.setdefault(v, len(ids)) if v else -1 for v in values]
+    codes, uniques = _factorize(values)
+    assert codes.tolist() == expected
+    assert uniques == list(ids)
