@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from itertools import count as row_numbers_from
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -155,18 +155,6 @@ def map_columnar(
         shared.arrays.clear()
         shared.factors.clear()
     return objects
-
-
-class _Numbering(NamedTuple):
-    """A level's rows numbered by node (see _Entity._number)."""
-
-    codes: np.ndarray
-    present: np.ndarray
-    node_of: np.ndarray
-    first: np.ndarray
-    key_parts: list[list[str]]
-    key_text: list[str]
-    parent_of: np.ndarray
 
 
 class _Shared:
@@ -314,34 +302,13 @@ class _Entity:
         numbered in order of first appearance, as the general path's dicts keep them.
         """
         level = lv.level
-        parts = [lv.sources.get(k) for k in level.key]
-        parent = self.levels[level.parent] if level.parent is not None else None
-        found = self._numbering(parts, parent)
-        lv.codes, lv.present, lv.node_of, lv.first = (
-            found.codes,
-            found.present,
-            found.node_of,
-            found.first,
-        )
-        lv.key_parts, lv.key_text, lv.parent_of = found.key_parts, found.key_text, found.parent_of
-        present = lv.present
-        if len(present) < self.m:
-            # A row with values for this level but no node here misses a key: reported by the
-            # general path.
-            empty_rows = np.flatnonzero(lv.codes < 0)
-            for lists in lv.sources.values():
-                if (self.values(lists)[empty_rows] != None).any():  # noqa: E711
-                    raise GiveUp
-
-    def _numbering(
-        self, parts: list[list[Column | None] | None], parent: _Level | None
-    ) -> _Numbering:
-        """Each row's node at a level keyed by ``parts`` under ``parent`` (see _number)."""
         m = self.m
+        parts = [lv.sources.get(k) for k in level.key]
         missing = (np.full(m, -1, dtype=np.int64), 0)  # a key part no rule fills
         factors = [self.key_codes(lists) if lists is not None else missing for lists in parts]
+        parent = self.levels[level.parent] if level.parent is not None else None
         if parent is None:  # a top level needs every key part, a child level the first
-            given = np.logical_and.reduce([c >= 0 for c, _ in factors])
+            given = np.logical_and.reduce([codes >= 0 for codes, _ in factors])
         else:
             given = (factors[0][0] >= 0) & (parent.codes >= 0)
         present = np.flatnonzero(given)
@@ -351,33 +318,41 @@ class _Entity:
             combined = (
                 parent.codes[present] if parent is not None else np.zeros(len(present), np.int64)
             )
-            for part_codes, count in factors:
-                part = part_codes[present]
+            for codes, count in factors:
+                part = codes[present]
                 # A missing part of a child's key counts as "" (the general path's key).
                 part = np.where(part < 0, count, part)
                 combined = _renumber(combined * (count + 1) + part)
             node_of = combined
-        codes = np.full(m, -1, dtype=np.int64)
-        codes[present] = node_of
+        lv.codes = np.full(m, -1, dtype=np.int64)
+        lv.codes[present] = node_of
+        lv.present, lv.node_of = present, node_of
         # Nodes are numbered in order of first appearance: a node's first row is where the
         # running maximum grows.
         grows = np.ones(len(node_of), dtype=bool)
         if len(node_of):
             running = np.maximum.accumulate(node_of)
             grows[1:] = running[1:] > running[:-1]
-        first = present[grows]
-        key_parts = [
+        lv.first = first = present[grows]
+        lv.key_parts = [
             [x or "" for x in self.values(lists)[first].tolist()]
             if lists is not None
             else [""] * len(first)
             for lists in parts
         ]
-        if len(key_parts) == 1:
-            key_text = key_parts[0]
+        if len(lv.key_parts) == 1:
+            lv.key_text = lv.key_parts[0]
         else:
-            key_text = ["/".join(key) for key in zip(*key_parts, strict=True)]
-        parent_of = parent.codes[first] if parent is not None else _NO_CODES
-        return _Numbering(codes, present, node_of, first, key_parts, key_text, parent_of)
+            lv.key_text = ["/".join(key) for key in zip(*lv.key_parts, strict=True)]
+        if parent is not None:
+            lv.parent_of = parent.codes[first]
+        if len(present) < m:
+            # A row with values for this level but no node here misses a key: reported by the
+            # general path.
+            empty_rows = np.flatnonzero(lv.codes < 0)
+            for lists in lv.sources.values():
+                if (self.values(lists)[empty_rows] != None).any():  # noqa: E711
+                    raise GiveUp
 
     def _node_fields(self, lv: _Level) -> None:
         """Each node's value per field: the first given, all others equal to it."""
