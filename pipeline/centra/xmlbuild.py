@@ -115,12 +115,6 @@ class Prerendered(Mapping[str, Any]):
             return self.head[key]
         return self.as_dict()[key]
 
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
     def __iter__(self) -> Iterator[str]:
         return iter(self.as_dict())
 
