@@ -920,5 +920,5 @@ def _pick(items: Sequence[Any], picked: Sequence[int]) -> Sequence[Any]:
 def _split(items: Sequence[Any], counts: np.ndarray) -> list[Sequence[Any]]:
     """``items`` cut into consecutive runs of ``counts`` each."""
     ends = np.cumsum(counts).tolist()
-    starts = [0, *ends[:-1]]
+    starts = [0, *ends[:-1]] if ends else []  # (no runs at all: a file with no objects)
     return [items[a:b] for a, b in zip(starts, ends, strict=True)]

@@ -203,3 +203,17 @@ def test_a_later_run_resolves_eans_through_the_catalogue_it_journaled(
     assert texts(products, sizes.format("T001_RED", "S") + qty) == ["8"]
     assert texts(products, sizes.format("T001_RED", "M") + qty) == ["11"]
     assert texts(products, sizes.format("T001_BLUE", "L") + qty) == ["5"]
+
+
+def test_a_header_only_article_file_is_done_with_nothing_sent(
+    workspace: Workspace, sandbox: Any
+) -> None:
+    """An ERP export with no rows today is a normal file: archived, nothing sent, exit 0 (the
+    bulk mapping path once failed on it, and every later run with it)."""
+    header = (FIXTURES / "erp" / "articles.csv").read_bytes().splitlines(keepends=True)[0]
+    (workspace.inbox / "articles.csv").write_bytes(header)
+    code, out = workspace.cli_json("run")
+    assert code == 0, out
+    assert [(f["name"], f["rows_sent"]) for f in out["files"]] == [("articles.csv", 0)]
+    assert not list(workspace.inbox.glob("*.csv"))
+    assert [op for op in operations(sandbox) if op != "events_Get"] == []  # (run pulls first)

@@ -281,3 +281,14 @@ def test_factorizing_numbers_values_in_order_of_first_appearance(seed: int) -> N
     codes, uniques = _factorize(values)
     assert codes.tolist() == expected
     assert uniques == list(ids)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    ["", ";;;;;;;;;;;;;;;\n", ";ST;Tee;;;;;;;;;1,00;;;1;\n"],
+    ids=["a header only", "a blank row", "no key in any row"],
+)
+def test_files_with_no_objects_map_the_same_both_ways(tmp_path: Path, rows: str) -> None:
+    mapping, path = write(tmp_path, ARTICLES, f"{HEADER}\n{rows}")
+    general, bulk = both(mapping, path)
+    assert_same(general, bulk, bulk_used=False)
