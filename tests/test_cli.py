@@ -42,6 +42,12 @@ def _commands(prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     return found
 
 
+def test_a_mistyped_command_gets_a_suggestion() -> None:
+    result = CliRunner().invoke(cli, ["valdate"])
+    assert result.exit_code == 2
+    assert "No such command 'valdate'. Did you mean 'validate'?" in result.output
+
+
 def test_every_command_module_is_listed_and_lists_only_its_commands() -> None:
     # A command added to a module of pipeline.cli must be named in COMMAND_MODULES, or
     # `centra-pipeline NAME` would not find it.

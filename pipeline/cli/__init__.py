@@ -69,12 +69,18 @@ class _LazyGroup(click.Group):
     """A group that imports a command's module when the command is looked up."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMAND_MODULES.get(cmd_name)
-        if module is not None and cmd_name not in self.commands:
-            loaded = importlib.import_module(f"pipeline.cli.{module}")  # registers its commands
-            if cmd_name not in self.commands:  # a group of its own (sandbox)
-                self.add_command(getattr(loaded, cmd_name))
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        # An unknown name loads them all, so that click can say which one was meant.
+        for name in (cmd_name,) if cmd_name in COMMAND_MODULES else COMMAND_MODULES:
+            self._load(name)
         return super().get_command(ctx, cmd_name)
+
+    def _load(self, name: str) -> None:
+        if name not in self.commands:
+            loaded = importlib.import_module(f"pipeline.cli.{COMMAND_MODULES[name]}")
+            if name not in self.commands:  # a group of its own (sandbox)
+                self.add_command(getattr(loaded, name))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMAND_MODULES)
