@@ -31,3 +31,12 @@ def test_the_callers_error_wins_over_pending_writes(tmp_path: Path) -> None:
     with pytest.raises(KeyError), _file_writer() as write:
         write(tmp_path / "missing-folder" / "a.xml", b"<a/>")
         raise KeyError("from the caller")
+
+
+def test_nothing_more_is_written_after_a_failed_write(tmp_path: Path) -> None:
+    (tmp_path / "002.xml").mkdir()  # a folder where a file should go
+    with pytest.raises(IsADirectoryError), _file_writer(ahead=16) as write:
+        for n in range(1, 8):
+            write(tmp_path / f"{n:03d}.xml", b"<r/>")
+    written = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert written == ["001.xml"]
