@@ -420,15 +420,21 @@ class _Entity:
 
     def _unit_rows(self, unit: _Level) -> None:
         """The file rows of each unit node, in order, each once."""
-        order = np.argsort(unit.node_of, kind="stable")
-        nodes = unit.node_of[order]
-        rows = unit.present[order] // self.k
+        node_of, present = unit.node_of, unit.present
+        if len(node_of) and bool((node_of[1:] >= node_of[:-1]).all()):
+            nodes, rows = node_of, present // self.k  # already node by node (the usual file)
+        else:
+            order = np.argsort(node_of, kind="stable")
+            nodes, rows = node_of[order], present[order] // self.k
         if self.k > 1:  # the targets of one row share a file row
             keep = np.ones(len(rows), dtype=bool)
             keep[1:] = (rows[1:] != rows[:-1]) | (nodes[1:] != nodes[:-1])
             rows, nodes = rows[keep], nodes[keep]
-        # The reader's own int objects (numpy would make a new one per row and object).
-        numbers = tuple(map(self.row_numbers.__getitem__, rows.tolist()))
+        if len(rows) == len(self.row_numbers) and bool((rows == np.arange(len(rows))).all()):
+            numbers = tuple(self.row_numbers)  # every row once, in order
+        else:
+            # The reader's own int objects (numpy would make a new one per row and object).
+            numbers = tuple(map(self.row_numbers.__getitem__, rows.tolist()))
         counts = np.bincount(nodes, minlength=unit.n)
         unit.rows = cast("list[tuple[int, ...]]", _split(numbers, counts))  # tuple slices
 
