@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from pipeline.mapping.catalogue import MemoryCatalogue, SizeRef, bulk_source, product_sizes
+from pipeline.mapping.catalogue import (
+    MemoryCatalogue,
+    SizeRef,
+    catalogue_entries,
+    product_sizes,
+)
 from pipeline.state.journal import Journal
 
 
@@ -33,21 +38,9 @@ class RunCatalogue:
 
 def remember_sent(journal: Journal, objects: Iterable[Any]) -> None:
     """Index the sizes and sizetables Centra accepted, for later EAN/SKU lookups."""
-    sizes: list[tuple[str | None, str | None, str, str, str]] = []
-    tables: list[tuple[str, str]] = []
-    in_bulk: dict[int, tuple[Any, list[int]]] = {}  # the bulk path's products, per file
-    for obj in objects:
-        if obj.entity == "sizes":
-            table = obj.item.get("sizetable", {}).get("id")
-            if table:
-                tables.append((table, obj.item["id"]))
-        elif obj.entity == "products":
-            found = bulk_source(obj.item)
-            if found is None:
-                sizes.extend(product_sizes(obj.item))
-            else:
-                in_bulk.setdefault(id(found[0]), (found[0], []))[1].append(found[1])
-    for owner, nodes in in_bulk.values():
+    tables, products, in_bulk = catalogue_entries(objects)
+    sizes = [size for product in products for size in product_sizes(product)]
+    for owner, nodes in in_bulk:
         eans, skus, pids, vids, sids = owner.size_columns(nodes)
         sizes.extend(zip([e or None for e in eans], skus, pids, vids, sids, strict=True))
     if sizes:

@@ -69,21 +69,14 @@ class MemoryCatalogue:
 
     def learn(self, objects: Iterable[Any]) -> None:
         """Add the sizes of ``products`` objects and the sizetables of ``sizes`` objects."""
-        in_bulk: dict[int, tuple[Any, list[int]]] = {}  # the bulk path's products, per file
-        for obj in objects:
-            if obj.entity == "sizes":
-                table = obj.item.get("sizetable", {}).get("id")
-                if table:
-                    self.sizetables.setdefault(table, []).append(obj.item["id"])
-            elif obj.entity == "products":
-                found = bulk_source(obj.item)
-                if found is None:
-                    self._settle()  # keep the order in which products were learnt
-                    self._learn_product(obj.item)
-                else:
-                    owner, node = found
-                    in_bulk.setdefault(id(owner), (owner, []))[1].append(node)
-        self._pending.extend(in_bulk.values())
+        tables, products, in_bulk = catalogue_entries(objects)
+        for table, size in tables:
+            self.sizetables.setdefault(table, []).append(size)
+        if products:
+            self._settle()  # keep the order in which products were learnt
+            for product in products:
+                self._learn_product(product)
+        self._pending.extend(in_bulk)
 
     def _settle(self) -> None:
         while self._pending:
@@ -100,6 +93,30 @@ class MemoryCatalogue:
                 self._eans[ean] = ref
             if sku:
                 self._skus[sku] = ref
+
+
+def catalogue_entries(
+    objects: Iterable[Any],
+) -> tuple[list[tuple[str, str]], list[Mapping[str, Any]], list[tuple[Any, list[int]]]]:
+    """What a catalogue learns from mapped ``objects``: the (sizetable, size id) of each
+    ``sizes`` object; the ``products`` items to read with :func:`product_sizes`; and the bulk
+    path's products as (file, product nodes), one per file, to read with
+    ``file.size_columns(nodes)``."""
+    tables: list[tuple[str, str]] = []
+    products: list[Mapping[str, Any]] = []
+    in_bulk: dict[int, tuple[Any, list[int]]] = {}
+    for obj in objects:
+        if obj.entity == "sizes":
+            table = obj.item.get("sizetable", {}).get("id")
+            if table:
+                tables.append((table, obj.item["id"]))
+        elif obj.entity == "products":
+            found = bulk_source(obj.item)
+            if found is None:
+                products.append(obj.item)
+            else:
+                in_bulk.setdefault(id(found[0]), (found[0], []))[1].append(found[1])
+    return tables, products, list(in_bulk.values())
 
 
 def product_sizes(
