@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from itertools import count as row_numbers_from
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -97,6 +97,14 @@ class ColumnarItem(Prerendered):
         value = values[self._node]
         return default if value is None else value
 
+    def rows(self) -> tuple[int, ...]:
+        """The file row numbers of this item (:attr:`MappedObject.rows`)."""
+        return self._owner.rows_of(self)
+
+    def depends_on(self) -> tuple[tuple[str, str], ...]:
+        """What must exist in Centra first (:attr:`MappedObject.depends_on`)."""
+        return self._owner.depends_on(self)
+
     def size_source(self) -> tuple[_Entity, int] | None:
         """Where a product's sizes are (for :meth:`_Entity.size_columns`), or None."""
         if self._owner.entity.name != "products" or self._unit is not None:
@@ -126,7 +134,10 @@ class _Level:
         self.text = ""  # object levels: the XML of all nodes (see Entity._assemble)
         self.text_start: list[int] = []  # (Python ints: an object's XML is cut often)
         self.text_end: list[int] = []
-        self.rows: list[tuple[int, ...]] = []  # unit level only: file row numbers per node
+        # Unit level only: the file row numbers of node c are row_numbers[row_ends[c - 1] :
+        # row_ends[c]] (cut when asked: validate never reads them).
+        self.row_numbers: Sequence[int] = ()
+        self.row_ends: list[int] = []
 
     @property
     def n(self) -> int:
@@ -197,6 +208,7 @@ class _Entity:
         self.m = n_rows * k
         self.virtual: dict[tuple[int, ...], np.ndarray] = {}
         self.piece_counts: dict[str, np.ndarray] = {}
+        self._deps: list[tuple[tuple[str, str], ...]] | None = None  # products, when asked
 
     # -- grouping ---------------------------------------------------------------------------
 
@@ -419,7 +431,7 @@ class _Entity:
         return [distinct[i] for i in node_ids.tolist()]
 
     def _unit_rows(self, unit: _Level) -> None:
-        """The file rows of each unit node, in order, each once."""
+        """The file rows of each unit node, in order, each once (see :meth:`rows_of`)."""
         node_of, present = unit.node_of, unit.present
         if len(node_of) and bool((node_of[1:] >= node_of[:-1]).all()):
             nodes, rows = node_of, present // self.k  # already node by node (the usual file)
@@ -431,12 +443,36 @@ class _Entity:
             keep[1:] = (rows[1:] != rows[:-1]) | (nodes[1:] != nodes[:-1])
             rows, nodes = rows[keep], nodes[keep]
         if len(rows) == len(self.row_numbers) and bool((rows == np.arange(len(rows))).all()):
-            numbers = tuple(self.row_numbers)  # every row once, in order
+            unit.row_numbers = self.row_numbers  # every row once, in order
         else:
             # The reader's own int objects (numpy would make a new one per row and object).
-            numbers = tuple(map(self.row_numbers.__getitem__, rows.tolist()))
-        counts = np.bincount(nodes, minlength=unit.n)
-        unit.rows = cast("list[tuple[int, ...]]", _split(numbers, counts))  # tuple slices
+            unit.row_numbers = list(map(self.row_numbers.__getitem__, rows.tolist()))
+        unit.row_ends = np.cumsum(np.bincount(nodes, minlength=unit.n)).tolist()
+
+    def rows_of(self, item: ColumnarItem) -> tuple[int, ...]:
+        """The file row numbers of ``item``'s unit node (none for a pricelist without any)."""
+        unit = self.levels[self.entity.unit]
+        node = item._node if unit.name == self.entity.root else item._unit
+        if node is None:
+            return ()
+        start = unit.row_ends[node - 1] if node else 0
+        return tuple(unit.row_numbers[start : unit.row_ends[node]])
+
+    def depends_on(self, item: ColumnarItem) -> tuple[tuple[str, str], ...]:
+        """What must exist in Centra before ``item`` (as the general path works it out)."""
+        name = self.entity.name
+        if name == "products":
+            if self._deps is None:
+                self._deps = self._product_deps(self.levels[self.entity.root])
+            return self._deps[item._node]
+        if name == "stock":
+            return (("products", self.levels[self.entity.root].fields["id"][item._node]),)
+        if name == "pricelists" and item._unit is not None:
+            return (("products", self.levels[self.entity.unit].fields["id"][item._unit]),)
+        from pipeline.mapping.engine import DEPENDENCIES
+
+        deps_of = DEPENDENCIES.get(name)
+        return deps_of(item.as_dict()) if deps_of is not None else ()
 
     def _check_products(self) -> None:
         """The product checks of the general path; any failure is reported there."""
@@ -642,8 +678,9 @@ class _Entity:
 
     def _objects(self, root: _Level, unit: _Level) -> list[MappedObject]:
         """The file's objects of this entity, made a whole column at a time (map over zipped
-        lists: a loop body per object was a tenth of the mapping at catalogue size)."""
-        from pipeline.mapping.engine import DEPENDENCIES, MappedObject
+        lists: a loop body per object was a tenth of the mapping at catalogue size). Their
+        rows and dependencies are worked out when first read (:class:`LazyObject`)."""
+        from pipeline.mapping.engine import LazyObject
 
         entity = self.entity
         name, operation, element = entity.name, entity.operation, root.level.element
@@ -652,52 +689,28 @@ class _Entity:
             for e in root.level.entries
             if isinstance(e, Leaf) and e.path in root.fields
         }
-        deps_of = DEPENDENCIES.get(name)
 
-        def objects(
-            keys: Sequence[str],
-            items: list[ColumnarItem],
-            rows: Sequence[tuple[int, ...]],
-            deps: Sequence[tuple[tuple[str, str], ...]] | None,
-        ) -> Iterator[MappedObject]:
-            if deps is None:  # worked out from each item's dict
-                deps = [deps_of(i.as_dict()) if deps_of is not None else () for i in items]
-            return map(MappedObject, repeat(name), repeat(operation), keys, items, rows, deps)
+        def objects(keys: Sequence[str], items: list[ColumnarItem]) -> Iterator[MappedObject]:
+            unknown = repeat(None)
+            return map(LazyObject, repeat(name), repeat(operation), keys, items, unknown, unknown)
 
         if unit is root:
-            all_deps: Sequence[tuple[tuple[str, str], ...]] | None = None
-            if name == "products":
-                all_deps = self._product_deps(root)
-            elif name == "stock":
-                all_deps = [(("products", pid),) for pid in root.fields["id"]]
             kept: Sequence[int] = range(root.n)
             if not root.keep.all():
                 kept = np.flatnonzero(root.keep).tolist()
             items = list(map(ColumnarItem, repeat(element), repeat(self), kept))
-            return list(
-                objects(
-                    _pick(root.key_text, kept),
-                    items,
-                    _pick(root.rows, kept),
-                    None if all_deps is None else _pick(all_deps, kept),
-                )
-            )
+            return list(objects(_pick(root.key_text, kept), items))
         # Pricelists: one object per product of a pricelist, with the pricelist's header.
         out: list[MappedObject] = []
         kids = root.kids[unit.name]
-        product_ids = unit.fields.get("id") or [None] * unit.n
         for c in range(root.n):
             units = kids[c]
             if not units:
-                out.extend(
-                    objects([root.key_text[c]], [ColumnarItem(element, self, c)], [()], None)
-                )
+                out.extend(objects([root.key_text[c]], [ColumnarItem(element, self, c)]))
                 continue
             items = list(map(ColumnarItem, repeat(element), repeat(self), repeat(c), units))
             head = root.key_text[c] + "/"
-            keys = list(map(head.__add__, _pick(unit.key_text, units)))
-            deps = [(("products", pid),) for pid in _pick(product_ids, units)]
-            out.extend(objects(keys, items, _pick(unit.rows, units), deps))
+            out.extend(objects(list(map(head.__add__, _pick(unit.key_text, units))), items))
         return out
 
     def _sizes_in_order(self, products: Sequence[int] | None = None) -> np.ndarray:

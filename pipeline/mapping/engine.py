@@ -45,6 +45,44 @@ class MappedObject:
     depends_on: tuple[tuple[str, str], ...] = ()
 
 
+_ROWS: Any = vars(MappedObject)["rows"]  # the slots beneath LazyObject's properties
+_DEPENDS_ON: Any = vars(MappedObject)["depends_on"]
+
+
+class LazyObject(MappedObject):
+    """A MappedObject of the bulk path made with ``rows`` and ``depends_on`` None: they are
+    asked of its item (:class:`~pipeline.mapping.columnar.ColumnarItem`) when first read.
+
+    ``validate`` reads neither; at catalogue size they were a tenth of its mapping time.
+    """
+
+    __slots__ = ()
+
+    @property
+    def rows(self) -> tuple[int, ...]:
+        value = _ROWS.__get__(self)
+        if value is None:
+            value = self.item.rows()  # type: ignore[attr-defined]
+            _ROWS.__set__(self, value)
+        return cast("tuple[int, ...]", value)
+
+    @rows.setter
+    def rows(self, value: tuple[int, ...] | None) -> None:
+        _ROWS.__set__(self, value)
+
+    @property
+    def depends_on(self) -> tuple[tuple[str, str], ...]:
+        value = _DEPENDS_ON.__get__(self)
+        if value is None:
+            value = self.item.depends_on()  # type: ignore[attr-defined]
+            _DEPENDS_ON.__set__(self, value)
+        return cast("tuple[tuple[str, str], ...]", value)
+
+    @depends_on.setter
+    def depends_on(self, value: tuple[tuple[str, str], ...] | None) -> None:
+        _DEPENDS_ON.__set__(self, value)
+
+
 @dataclass
 class MappedFile:
     """The result of :func:`map_file`: objects ready to send and the rows that failed."""
