@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from pipeline.centra.operations import OPERATIONS
-from pipeline.centra.xmlbuild import Prerendered, envelope, is_prerendered
+from pipeline.centra.xmlbuild import Prerendered, RawXml, envelope, is_prerendered
+from pipeline.mapping.columnar import joined_xml
 from pipeline.mapping.engine import MappedObject
 
 
@@ -35,7 +36,11 @@ class Batch:
 
     def xml(self, login: Mapping[str, str]) -> str:
         """The complete SOAP request document."""
-        return envelope(OPERATIONS[self.operation].root, login, self.payload())
+        op = OPERATIONS[self.operation]
+        items = joined_xml([obj.item for obj in self.objects])  # the bulk path's, in one piece
+        if items is not None and op.collection is not None:
+            return envelope(op.root, login, {op.collection: RawXml(items)})
+        return envelope(op.root, login, self.payload())
 
 
 def merge_items(objects: Sequence[MappedObject]) -> list[Mapping[str, Any]]:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from itertools import count as row_numbers_from
-from itertools import repeat
+from itertools import groupby, repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -110,6 +111,15 @@ class ColumnarItem(Prerendered):
         if self._owner.entity.name != "products" or self._unit is not None:
             return None
         return self._owner, self._node
+
+
+def joined_xml(items: Sequence[Any]) -> str | None:
+    """The XML of collection items as a request holds them, when they are bulk-path items of
+    one file's entity (:meth:`_Entity.joined_xml`); else None."""
+    first = items[0] if items else None
+    if first.__class__ is not ColumnarItem:
+        return None
+    return first._owner.joined_xml(items)
 
 
 class _Level:
@@ -668,6 +678,32 @@ class _Entity:
         root = self.levels[self.entity.root]
         unit = self._text(self.levels[self.entity.unit], u)
         return root.segments[0][c], unit, root.segments[1][c]
+
+    def joined_xml(self, items: Sequence[Any]) -> str | None:
+        """The XML of ``items`` (objects of this entity, in order) as a request holds them,
+        cut from the file's text: products one after the other, and the products of one
+        pricelist in one ``<pricelist>`` (as :func:`~pipeline.mapping.batches.merge_items`
+        merges them). None when any is not such an object, or is a pricelist without any.
+        """
+        if any(i.__class__ is not ColumnarItem or i._owner is not self for i in items):
+            return None
+        root = self.levels[self.entity.root]
+        if root.text:  # one object per root node
+            nodes = [i._node for i in items]
+            a, b = nodes[0], nodes[-1]
+            if nodes == list(range(a, b + 1)):  # the usual request: one cut
+                return root.text[root.text_start[a] : root.text_end[b]]
+            return "".join([self._text(root, c) for c in nodes])
+        unit = self.levels[self.entity.unit]
+        out: list[str] = []
+        for c, group in groupby(items, key=attrgetter("_node")):
+            units = [i._unit for i in group]
+            if None in units:
+                return None
+            out.append(root.segments[0][c])
+            out.extend([self._text(unit, u) for u in units])
+            out.append(root.segments[1][c])
+        return "".join(out)
 
     def _subtree(self, lv: _Level) -> Iterator[_Level]:
         yield lv
