@@ -139,6 +139,7 @@ class _Level:
         self.fields: dict[str, list[Any]] = {}  # sub path -> value per node
         self.kids: dict[str, Sequence[Sequence[int]]] = {}  # child level -> per node, its children
         self.segments: list[list[str]] = []  # see Entity._render
+        self.parts: list[str | list[str]] | None = None  # a level without slots, until written
         self.slots: list[str] = []  # the child levels between the segments
         self.keep = np.zeros(0, dtype=bool)  # whether each node is written (not pruned)
         self.text = ""  # object levels: the XML of all nodes (see Entity._assemble)
@@ -310,6 +311,9 @@ class _Entity:
         self.virtual.clear()
         for lv in reversed(self.levels.values()):
             self._render(lv)
+        for lv in self.levels.values():  # the levels not written as part of their parent
+            if lv.parts is not None:
+                lv.segments, lv.parts = [_fill(lv.parts, lv.n)], None
         if unit is not root and not unit.keep.all():
             raise GiveUp  # a unit left out entirely: rare, done by the general path
         self._assemble(unit)
@@ -544,6 +548,10 @@ class _Entity:
                 elif isinstance(entry, Group):
                     out.extend(wrap(entry.name, pieces(entry.entries)))
                 elif isinstance(entry, Child) and entry.level in has_kids:
+                    fused = self._fused(entry.level, n)
+                    if fused is not None:
+                        out.extend((part, None) for part in fused)
+                        continue
                     filled = has_kids[entry.level]
                     out.append((_Slot(entry.level), None if filled.all() else filled))
             return out
@@ -571,7 +579,10 @@ class _Entity:
                 current = []
             else:
                 current.append(text)
-        lv.segments.append(_fill(current, n))
+        if lv.slots:
+            lv.segments.append(_fill(current, n))
+        else:  # written when the parent is: maybe as part of it (see _fused)
+            lv.parts = current
         keep = np.ones(n, dtype=bool)
         if level.prune_unless:  # left out unless one of these has a value
             keep[:] = False
@@ -581,6 +592,38 @@ class _Entity:
                 elif p in lv.fields:
                     keep |= np.asarray(lv.fields[p], dtype=object) != None  # noqa: E711
         lv.keep = keep
+
+    def _fused(self, name: str, n: int) -> list[str | list[str]] | None:
+        """The pieces of child level ``name`` to write inside its parent's (``n`` nodes)
+        pieces, when every parent node has the same few children (a size's warehouses, often
+        a variation's sizes): then a parent's XML is one f-string with its children's values,
+        with no text per child and nothing to place. None otherwise (the child is a slot).
+        """
+        child = self.levels[name]
+        if child.parts is None or name == self.entity.unit or not n:
+            return None
+        counts = np.bincount(child.parent_of, minlength=n)
+        m = int(counts[0])
+        if not 0 < m <= _MOST_FUSED or (counts != m).any() or not child.keep.all():
+            return None
+        order = None  # children parent by parent: child j of parent p is node p * m + j
+        if not bool((child.parent_of[1:] >= child.parent_of[:-1]).all()):
+            order = np.argsort(child.parent_of, kind="stable")  # (two pricelists' products)
+        out: list[str | list[str]] = []
+        for j in range(m):
+            picked = None if order is None else order[j::m].tolist()
+            for part in child.parts:
+                if isinstance(part, str):
+                    out.append(part)
+                    continue
+                if picked is not None:
+                    mine = list(map(part.__getitem__, picked))
+                else:
+                    mine = part[j::m] if m > 1 else part
+                # A value every parent's j-th child has (a warehouse id) is static text.
+                out.append(mine[0] if mine.count(mine[0]) == len(mine) else mine)
+        child.parts = None
+        return out
 
     @staticmethod
     def _leaf(
@@ -861,6 +904,8 @@ class _Entity:
 
 
 _NO_CODES = np.zeros(0, dtype=np.int64)
+#: The most children per parent that are written inside the parent's f-string (_fused).
+_MOST_FUSED = 8
 
 
 def _factorize(values: Column) -> tuple[np.ndarray, list[Any]]:
@@ -900,8 +945,14 @@ def _renumber(codes: np.ndarray) -> np.ndarray:
 
 def _fill(parts: Sequence[str | list[str]], n: int) -> list[str]:
     """One text per node: the static parts with each node's pieces in between."""
-    static = tuple(p if isinstance(p, str) else None for p in parts)
-    lists = [p for p in parts if not isinstance(p, str)]
+    merged: list[str | list[str]] = []
+    for part in parts:  # adjacent static texts as one
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    static = tuple(p if isinstance(p, str) else None for p in merged)
+    lists = [p for p in merged if not isinstance(p, str)]
     if not lists:
         return ["".join(p for p in static if p is not None)] * n
     return _writer(static)(*lists)

@@ -17,7 +17,14 @@ import numpy as np
 import pytest
 
 from pipeline.centra.xmlbuild import Prerendered
-from pipeline.mapping import MemoryCatalogue, batches, load_mapping_file, load_mappings, map_file
+from pipeline.mapping import (
+    MemoryCatalogue,
+    batches,
+    columnar,
+    load_mapping_file,
+    load_mappings,
+    map_file,
+)
 from pipeline.mapping.columnar import _factorize, _renumber
 from pipeline.mapping.engine import MappedFile
 from pipeline.mapping.validate import find_mappings
@@ -132,16 +139,19 @@ targets:
 HEADER = "P;PS;Name;Brand;V;VS;Colour;Table;S;SS;EAN;Price;USD;RRP;Main;Other"
 
 
-def random_articles(rng: random.Random) -> str:
-    """Products with random shapes, rows shuffled or not, blanks where the guide allows."""
+def random_articles(rng: random.Random, uniform: bool = False) -> str:
+    """Products with random shapes, rows shuffled or not, blanks where the guide allows;
+    ``uniform``: every product with the same number of variations, each with the same
+    number of sizes (as many catalogues are)."""
     rows = []
     ean = 7300000000000
+    variations, sizes = rng.randint(1, 3), rng.randint(1, 4)
     for p in range(rng.randint(1, 12)):
         pid = f"P{p}"
         name = rng.choice(["Tee", "Knit & Co", "<Crew>", "Ünïcode ß", "Sweater"])
         brand = rng.choice(["", "B1", "B2"])
         used_names: set[str] = set()
-        for v in range(rng.randint(1, 3)):
+        for v in range(variations if uniform else rng.randint(1, 3)):
             colour = rng.choice(["Red", "Blue", "Green", "Grey", ""])
             if colour in used_names:
                 colour = ""
@@ -149,7 +159,7 @@ def random_articles(rng: random.Random) -> str:
             table = rng.choice(["SML", "ONE", ""])
             price = rng.choice(["", "10,00", "99,50"])
             usd, rrp = rng.choice(["", "12,00"]), rng.choice(["", "20,00"])
-            for s in rng.sample(["S", "M", "L", "XL"], rng.randint(1, 4)):
+            for s in rng.sample(["S", "M", "L", "XL"], sizes if uniform else rng.randint(1, 4)):
                 ean += 1
                 cells = [
                     pid,
@@ -190,6 +200,30 @@ def test_random_article_files_map_the_same_both_ways(tmp_path: Path, seed: int) 
     general, bulk = both(mapping, path)
     assert not general.problems
     assert_same(general, bulk)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_uniform_shapes_written_inside_their_parents_map_the_same_both_ways(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Children written inside their parent's f-string (every parent with the same few
+    children: always a size's warehouses here, and variations and sizes) give the same XML."""
+    fused: list[str] = []
+    original = columnar._Entity._fused
+
+    def spy(self: Any, name: str, n: int) -> Any:
+        found = original(self, name, n)
+        if found is not None:
+            fused.append(f"{self.entity.name}.{name}")
+        return found
+
+    monkeypatch.setattr(columnar._Entity, "_fused", spy)
+    rng = random.Random(seed)
+    mapping, path = write(tmp_path, ARTICLES, random_articles(rng, uniform=True))
+    general, bulk = both(mapping, path)
+    assert not general.problems
+    assert_same(general, bulk)
+    assert fused  # (which levels depends on the blanks drawn)
 
 
 @pytest.mark.parametrize("seed", range(10))
