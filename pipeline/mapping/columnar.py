@@ -146,9 +146,11 @@ class _Level:
         self.text_start: list[int] = []  # (Python ints: an object's XML is cut often)
         self.text_end: list[int] = []
         # Unit level only: the file row numbers of node c are row_numbers[row_ends[c - 1] :
-        # row_ends[c]] (cut when asked: validate never reads them).
+        # row_ends[c]], worked out from rows_from and cut when first asked for (validate
+        # never reads them).
         self.row_numbers: Sequence[int] = ()
         self.row_ends: list[int] = []
+        self.rows_from: tuple[np.ndarray, np.ndarray] | None = None  # (node_of, present)
 
     @property
     def n(self) -> int:
@@ -315,7 +317,8 @@ class _Entity:
             unit is not root and (unit.level.parent != root.name or len(root.kids) != 1)
         ):
             raise GiveUp  # shapes no entity has today: the general path handles them
-        self._unit_rows(unit)
+        # Kept (compactly) to work out each unit's file rows if they are ever read (run).
+        unit.rows_from = (unit.node_of.astype(np.int32), unit.present.astype(np.int32))
         if self.entity.name == "products":
             self._check_products()
         for lv in self.levels.values():  # rows are done with: free them before writing
@@ -454,7 +457,9 @@ class _Entity:
 
     def _unit_rows(self, unit: _Level) -> None:
         """The file rows of each unit node, in order, each once (see :meth:`rows_of`)."""
-        node_of, present = unit.node_of, unit.present
+        assert unit.rows_from is not None
+        node_of, present = unit.rows_from
+        unit.rows_from = None
         if len(node_of) and bool((node_of[1:] >= node_of[:-1]).all()):
             nodes, rows = node_of, present // self.k  # already node by node (the usual file)
         else:
@@ -477,6 +482,8 @@ class _Entity:
         node = item._node if unit.name == self.entity.root else item._unit
         if node is None:
             return ()
+        if unit.rows_from is not None:  # the first time rows are asked for
+            self._unit_rows(unit)
         start = unit.row_ends[node - 1] if node else 0
         return tuple(unit.row_numbers[start : unit.row_ends[node]])
 
@@ -778,8 +785,7 @@ class _Entity:
         }
 
         def objects(keys: Sequence[str], items: list[ColumnarItem]) -> Iterator[MappedObject]:
-            unknown = repeat(None)
-            return map(LazyObject, repeat(name), repeat(operation), keys, items, unknown, unknown)
+            return map(LazyObject, repeat(name), repeat(operation), keys, items)
 
         if unit is root:
             kept: Sequence[int] = range(root.n)

@@ -45,42 +45,43 @@ class MappedObject:
     depends_on: tuple[tuple[str, str], ...] = ()
 
 
-_ROWS: Any = vars(MappedObject)["rows"]  # the slots beneath LazyObject's properties
-_DEPENDS_ON: Any = vars(MappedObject)["depends_on"]
-
-
 class LazyObject(MappedObject):
-    """A MappedObject of the bulk path made with ``rows`` and ``depends_on`` None: they are
-    asked of its item (:class:`~pipeline.mapping.columnar.ColumnarItem`) when first read.
+    """A MappedObject of the bulk path whose ``rows`` and ``depends_on`` are asked of its item
+    (:class:`~pipeline.mapping.columnar.ColumnarItem`) when first read.
 
-    ``validate`` reads neither; at catalogue size they were a tenth of its mapping time.
+    ``validate`` reads neither; at catalogue size they were a tenth of its mapping time. The
+    two slots stay empty until then, so reading one ends in ``__getattr__``.
     """
 
     __slots__ = ()
 
-    @property
-    def rows(self) -> tuple[int, ...]:
-        value = _ROWS.__get__(self)
-        if value is None:
+    def __init__(
+        self,
+        entity: str,
+        operation: str,
+        key: str,
+        item: Mapping[str, Any],
+        rows: tuple[int, ...] | None = None,
+        depends_on: tuple[tuple[str, str], ...] | None = None,
+    ) -> None:
+        self.entity = entity
+        self.operation = operation
+        self.key = key
+        self.item = item
+        if rows is not None:
+            self.rows = rows
+        if depends_on is not None:
+            self.depends_on = depends_on
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "rows":
             value = self.item.rows()  # type: ignore[attr-defined]
-            _ROWS.__set__(self, value)
-        return cast("tuple[int, ...]", value)
-
-    @rows.setter
-    def rows(self, value: tuple[int, ...] | None) -> None:
-        _ROWS.__set__(self, value)
-
-    @property
-    def depends_on(self) -> tuple[tuple[str, str], ...]:
-        value = _DEPENDS_ON.__get__(self)
-        if value is None:
+        elif name == "depends_on":
             value = self.item.depends_on()  # type: ignore[attr-defined]
-            _DEPENDS_ON.__set__(self, value)
-        return cast("tuple[tuple[str, str], ...]", value)
-
-    @depends_on.setter
-    def depends_on(self, value: tuple[tuple[str, str], ...] | None) -> None:
-        _DEPENDS_ON.__set__(self, value)
+        else:
+            raise AttributeError(name)
+        setattr(self, name, value)
+        return value
 
 
 @dataclass
