@@ -353,20 +353,29 @@ class _Entity:
         else:
             given = (factors[0][0] >= 0) & (parent.codes >= 0)
         present = np.flatnonzero(given)
+        everyone = len(present) == m  # (the usual file: no copies needed)
+
+        def at_present(codes: np.ndarray) -> np.ndarray:
+            return codes if everyone else codes[present]
+
         if parent is None and len(factors) == 1:
-            node_of = factors[0][0][present]  # already numbered in order of appearance
+            node_of = at_present(factors[0][0])  # already numbered in order of appearance
         else:
             combined = (
-                parent.codes[present] if parent is not None else np.zeros(len(present), np.int64)
+                at_present(parent.codes) if parent is not None else np.zeros(len(present), np.int64)
             )
             for codes, count in factors:
-                part = codes[present]
-                # A missing part of a child's key counts as "" (the general path's key).
-                part = np.where(part < 0, count, part)
+                part = at_present(codes)
+                if len(part) and part.min() < 0:
+                    # A missing part of a child's key counts as "" (the general path's key).
+                    part = np.where(part < 0, count, part)
                 combined = _renumber(combined * (count + 1) + part)
             node_of = combined
-        lv.codes = np.full(m, -1, dtype=np.int64)
-        lv.codes[present] = node_of
+        if everyone:  # (never changed in place: it may be a column's shared codes)
+            lv.codes = node_of
+        else:
+            lv.codes = np.full(m, -1, dtype=np.int64)
+            lv.codes[present] = node_of
         lv.present, lv.node_of = present, node_of
         # Nodes are numbered in order of first appearance: a node's first row is where the
         # running maximum grows.
