@@ -462,7 +462,9 @@ class _Entity:
         if len(ids) > 1 and (of_target[lv.present % self.k] != node_ids[lv.node_of]).any():
             return None  # rows of one node from targets that disagree: the exact check decides
         distinct = list(ids)
-        return [distinct[i] for i in node_ids.tolist()]
+        if len(distinct) == 1:
+            return distinct * len(node_ids)
+        return np.asarray(distinct, dtype=object)[node_ids].tolist()
 
     def _unit_rows(self, unit: _Level) -> None:
         """The file rows of each unit node, in order, each once (see :meth:`rows_of`)."""
