@@ -647,7 +647,9 @@ class _Entity:
                 else:
                     mine = part[j::m] if m > 1 else part
                 # A value every parent's j-th child has (a warehouse id) is static text.
-                out.append(mine[0] if mine.count(mine[0]) == len(mine) else mine)
+                one = mine[0]
+                constant = mine[-1] == one and mine.count(one) == len(mine)
+                out.append(one if constant else mine)
         child.parts = None
         return out
 
