@@ -11,6 +11,7 @@ import click
 from pipeline.cli import EXIT_USAGE, Context, cli, pass_ctx
 from pipeline.errors import MappingError
 from pipeline.mapping import validate_files
+from pipeline.mapping.validate import XmlOutError
 from pipeline.memory import collector_paused
 
 
@@ -36,7 +37,8 @@ def validate(
     """Read, map and check FILE... against the mappings; nothing is sent.
 
     Prints every problem as `file, row N, column 'X': message (value '...')`, rows numbered as
-    a spreadsheet shows them. Exit codes: 0 valid, 1 problems found, 2 a mapping is wrong.
+    a spreadsheet shows them. Exit codes: 0 valid, 1 problems found, 2 a mapping is wrong
+    (or --xml-out cannot be written).
     """
     try:
         # A one-shot command that makes millions of objects in no cycle: the cycle collector
@@ -45,7 +47,7 @@ def validate(
             report = validate_files(
                 ctx.workspace, list(files), xml_out=xml_out, mapping_file=mapping_file
             )
-    except MappingError as exc:
+    except (MappingError, XmlOutError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     if ctx.json:

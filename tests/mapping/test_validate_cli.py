@@ -119,3 +119,26 @@ def test_explicit_mapping_and_json(workspace: Path, tmp_path: Path) -> None:
 def test_validate_has_help() -> None:
     result = CliRunner().invoke(cli, ["validate", "--help"])
     assert result.exit_code == 0 and "--xml-out" in result.output
+
+
+def test_an_xml_out_that_cannot_be_made_is_a_clear_error(workspace: Path, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    out = tmp_path / "file" / "xml"  # (a file itself is refused by click already)
+    result = invoke(workspace, str(SAMPLES / "articles.csv"), "--xml-out", str(out))
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    assert f"Error: cannot write the request XML to {out}: Not a directory" in result.output
+    assert "give --xml-out a folder that can be written to" in result.output
+
+
+def test_a_request_file_that_cannot_be_written_stops_validate(
+    workspace: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "xml"
+    out.mkdir()
+    (out / "articles.002.pricelists.pricelists_Update.xml").mkdir()  # a folder in the way
+    result = invoke(workspace, str(SAMPLES / "articles.csv"), "--xml-out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "articles.002.pricelists.pricelists_Update.xml" in result.output
+    written = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert written == ["articles.001.products.products_Update.xml"]  # nothing after it
