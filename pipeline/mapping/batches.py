@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, cast
 
 from pipeline.centra.operations import OPERATIONS
 from pipeline.centra.xmlbuild import Prerendered, RawXml, envelope, is_prerendered
 from pipeline.mapping.columnar import joined_xml
-from pipeline.mapping.engine import MappedObject
+from pipeline.mapping.engine import LazyObject, MappedObject
 
 
 @dataclass(frozen=True)
@@ -111,13 +113,20 @@ def batches(objects: Sequence[MappedObject], max_items: int = 100) -> Iterator[B
     """
     if max_items < 1:
         raise ValueError("max_items must be at least 1")
-    current: list[MappedObject] = []
-    for original in objects:
-        pricelist = original.entity == "pricelists"
-        for obj in split_object(original, max_items) if pricelist else (original,):
-            if current and (obj.entity != current[0].entity or len(current) >= max_items):
-                yield Batch(current[0].operation, tuple(current))
-                current = []
-            current.append(obj)
-    if current:
-        yield Batch(current[0].operation, tuple(current))
+    for entity, run in groupby(objects, key=attrgetter("entity")):
+        group = list(run)
+        if entity != "pricelists" or set(map(type, group)) == {LazyObject}:
+            # Nothing to split (a bulk-path pricelist object holds one product): cut the run.
+            for start in range(0, len(group), max_items):
+                chunk = tuple(group[start : start + max_items])
+                yield Batch(chunk[0].operation, chunk)
+            continue
+        current: list[MappedObject] = []
+        for original in group:
+            for obj in split_object(original, max_items):
+                if len(current) >= max_items:
+                    yield Batch(current[0].operation, tuple(current))
+                    current = []
+                current.append(obj)
+        if current:
+            yield Batch(current[0].operation, tuple(current))

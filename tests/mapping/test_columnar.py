@@ -25,6 +25,7 @@ from pipeline.mapping import (
     load_mappings,
     map_file,
 )
+from pipeline.mapping.batches import Batch
 from pipeline.mapping.columnar import _factorize, _renumber
 from pipeline.mapping.engine import MappedFile
 from pipeline.mapping.validate import find_mappings
@@ -66,6 +67,12 @@ def assert_same(general: MappedFile, bulk: MappedFile, *, bulk_used: bool = True
         got = [(x.operation, x.rows, x.xml(LOGIN)) for x in batches(bulk.objects, size)]
         want = [(x.operation, x.rows, x.xml(LOGIN)) for x in batches(general.objects, size)]
         assert got == want, size
+    # Requests of objects that are not next to each other (a sender isolating a refusal).
+    for entity in {o.entity for o in general.objects}:
+        mine = [i for i, o in enumerate(general.objects) if o.entity == entity][::2]
+        got_xml = Batch(general.objects[mine[0]].operation, tuple(bulk.objects[i] for i in mine))
+        want_xml = Batch(got_xml.operation, tuple(general.objects[i] for i in mine))
+        assert got_xml.xml(LOGIN) == want_xml.xml(LOGIN), entity
     learnt_bulk, learnt_general = MemoryCatalogue(), MemoryCatalogue()
     learnt_bulk.learn(bulk.objects)
     learnt_general.learn(general.objects)
