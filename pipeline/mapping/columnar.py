@@ -9,9 +9,12 @@ run. This path does the same job per column:
 2. values that must agree within one object (a product's name on each of its rows) are
    compared array-wise;
 3. each level's XML is written straight from the columns as one f-string per node around
-   its children's places, children before parents; each object level is then joined into one
-   text, and an object (:class:`ColumnarItem`) cuts its XML from it when asked. Its dict form
-   is built only if something asks for it.
+   its children's places, children before parents. A level whose parents all have the same
+   few children (a size's warehouses, often a variation's sizes) is written inside its
+   parents' f-strings instead (:meth:`_Entity._fused`). Each object level is then joined into
+   one text; an object (:class:`ColumnarItem`) cuts its XML from it when asked, and a request
+   cuts its objects' XML in one piece (:func:`joined_xml`). An object's dict form, file rows
+   and dependencies are worked out only if something asks for them.
 
 It gives up (returns None) on anything it does not handle exactly like the general path, which
 then runs and reports: a bad cell, a row that misses a key, values of one object that
