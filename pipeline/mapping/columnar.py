@@ -140,7 +140,7 @@ class _Level:
         self.key_text: list[str] = []  # per node, its key as object keys show it ("a/b")
         self.parent_of = _NO_CODES  # node -> node of the parent level
         self.fields: dict[str, list[Any]] = {}  # sub path -> value per node
-        self.kids: dict[str, Sequence[Sequence[int]]] = {}  # child level -> per node, its children
+        self.kids: dict[str, _Runs] = {}  # child level -> per node, its children
         self.segments: list[list[str]] = []  # see Entity._render
         self.parts: list[str | list[str]] | None = None  # a level without slots, until written
         self.slots: list[str] = []  # the child levels between the segments
@@ -577,7 +577,7 @@ class _Entity:
                 elif isinstance(entry, Group):
                     out.extend(wrap(entry.name, pieces(entry.entries)))
                 elif isinstance(entry, Child) and entry.level in has_kids:
-                    fused = self._fused(entry.level, n)
+                    fused = self._fused(lv, entry.level)
                     if fused is not None:
                         out.extend((part, None) for part in fused)
                         continue
@@ -622,22 +622,21 @@ class _Entity:
                     keep |= np.asarray(lv.fields[p], dtype=object) != None  # noqa: E711
         lv.keep = keep
 
-    def _fused(self, name: str, n: int) -> list[str | list[str]] | None:
-        """The pieces of child level ``name`` to write inside its parent's (``n`` nodes)
-        pieces, when every parent node has the same few children (a size's warehouses, often
-        a variation's sizes): then a parent's XML is one f-string with its children's values,
-        with no text per child and nothing to place. None otherwise (the child is a slot).
+    def _fused(self, lv: _Level, name: str) -> list[str | list[str]] | None:
+        """The pieces of child level ``name`` to write inside the pieces of ``lv``, when every
+        node of ``lv`` has the same few children (a size's warehouses, often a variation's
+        sizes): then a parent's XML is one f-string with its children's values, with no text
+        per child and nothing to place. None otherwise (the child is a slot).
         """
-        child = self.levels[name]
-        if child.parts is None or name == self.entity.unit or not n:
+        child, runs = self.levels[name], lv.kids[name]
+        if child.parts is None or name == self.entity.unit or not lv.n:
             return None
-        counts = np.bincount(child.parent_of, minlength=n)
-        m = int(counts[0])
-        if not 0 < m <= _MOST_FUSED or (counts != m).any() or not child.keep.all():
+        m = int(runs.ends[0])
+        if not 0 < m <= _MOST_FUSED or (np.diff(runs.ends) != m).any() or not child.keep.all():
             return None
-        order = None  # children parent by parent: child j of parent p is node p * m + j
-        if not bool((child.parent_of[1:] >= child.parent_of[:-1]).all()):
-            order = np.argsort(child.parent_of, kind="stable")  # (two pricelists' products)
+        # Child j of parent p is node p * m + j, or order[p * m + j] when the children do not
+        # come parent by parent (the products of two pricelists, interleaved).
+        order = runs.order
         out: list[str | list[str]] = []
         for j in range(m):
             picked = None if order is None else order[j::m].tolist()
