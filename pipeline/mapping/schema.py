@@ -277,8 +277,10 @@ def _compile_mapping(path: Path, data: dict[str, Any], out: _Problems) -> Compil
     max_count, max_percent = _max_invalid(data.get("max_invalid_rows"), out)
     targets_data = data.get("targets")
     targets: list[Target] = []
-    if not isinstance(targets_data, list) or not targets_data:
+    if targets_data is None or targets_data == []:
         out.add("targets", "is required: a list of targets, each with an entity and fields")
+    elif not isinstance(targets_data, list):
+        out.add("targets", "must be a list of targets, each item starting with '- entity:'")
     else:
         for i, target in enumerate(targets_data):
             compiled = _compile_target(i, target, f"targets[{i}]", decimal, thousands, out)

@@ -96,6 +96,14 @@ def test_missing_match_and_targets(tmp_path: Path) -> None:
     assert "mappings/empty.yaml: targets" in found
 
 
+@pytest.mark.parametrize("targets", ["5", "{entity: markets}", "some text"])
+def test_targets_that_are_not_a_list_are_named_as_such(tmp_path: Path, targets: str) -> None:
+    found = dict(problems(folder_with(tmp_path, m=f'match: "*.csv"\ntargets: {targets}\n')))
+    assert found["mappings/m.yaml: targets"] == (
+        "must be a list of targets, each item starting with '- entity:'"
+    )
+
+
 def test_rule_needs_exactly_one_source(tmp_path: Path) -> None:
     folder = folder_with(
         tmp_path,
