@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeline.config import Settings
 from pipeline.state.inbox import is_ignored
-from pipeline.state.journal import Journal
+from pipeline.state.journal import Journal, json_value
 
 
 def _when(ts: float | None) -> str:
@@ -45,6 +45,7 @@ def workspace_status(settings: Settings) -> dict[str, Any]:
                         strict=True,
                     )
                 )
+                report["pull"]["files"] = json_value(report["pull"]["files"])
             report["events_exported"] = journal.db.execute(
                 "SELECT count(*) FROM events WHERE outcome = 'exported'"
             ).fetchone()[0]

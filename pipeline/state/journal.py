@@ -202,7 +202,10 @@ class Journal:
             (limit,),
         ).fetchall()
         keys = ("id", "command", "started", "finished", "exit_code", "summary")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        runs = [dict(zip(keys, row, strict=True)) for row in rows]
+        for run in runs:  # (stored as JSON text; None while a run is still going)
+            run["summary"] = json_value(run["summary"])
+        return runs
 
     # -- inbox files ----------------------------------------------------------------------
 
@@ -381,3 +384,13 @@ class Journal:
                 (name,),
             )
             return int(self._one("SELECT value FROM counters WHERE name = ?", (name,)))
+
+
+def json_value(text: str | None) -> Any:
+    """A JSON column's value, or None when it is empty or not JSON."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
