@@ -471,9 +471,10 @@ class _Entity:
 
     def _unit_rows(self, unit: _Level) -> None:
         """The file rows of each unit node, in order, each once (see :meth:`rows_of`)."""
-        assert unit.rows_from is not None
-        node_of, present = unit.rows_from
-        unit.rows_from = None
+        source = unit.rows_from
+        if source is None:  # (worked out already, by another thread maybe)
+            return
+        node_of, present = source
         if len(node_of) and bool((node_of[1:] >= node_of[:-1]).all()):
             nodes, rows = node_of, present // self.k  # already node by node (the usual file)
         else:
@@ -483,12 +484,14 @@ class _Entity:
             keep = np.ones(len(rows), dtype=bool)
             keep[1:] = (rows[1:] != rows[:-1]) | (nodes[1:] != nodes[:-1])
             rows, nodes = rows[keep], nodes[keep]
-        if len(rows) == len(self.row_numbers) and bool((rows == np.arange(len(rows))).all()):
-            unit.row_numbers = self.row_numbers  # every row once, in order
-        else:
+        numbers: Sequence[int] = self.row_numbers  # every row once, in order
+        if len(rows) != len(numbers) or not bool((rows == np.arange(len(rows))).all()):
             # The reader's own int objects (numpy would make a new one per row and object).
-            unit.row_numbers = list(map(self.row_numbers.__getitem__, rows.tolist()))
+            numbers = list(map(self.row_numbers.__getitem__, rows.tolist()))
+        # Filled in before rows_from is cleared: a thread that finds it clear reads them.
+        unit.row_numbers = numbers
         unit.row_ends = np.cumsum(np.bincount(nodes, minlength=unit.n)).tolist()
+        unit.rows_from = None
 
     def rows_of(self, item: ColumnarItem) -> tuple[int, ...]:
         """The file row numbers of ``item``'s unit node (none for a pricelist without any)."""
@@ -993,39 +996,43 @@ def _fill(parts: Sequence[str | list[str]], n: int) -> list[str]:
             merged[-1] += part
         else:
             merged.append(part)
-    static = tuple(p if isinstance(p, str) else None for p in merged)
+    static = [p for p in merged if isinstance(p, str)]
     lists = [p for p in merged if not isinstance(p, str)]
     if not lists:
-        return ["".join(p for p in static if p is not None)] * n
-    return _writer(static)(*lists)
+        return ["".join(static)] * n
+    return _writer(tuple(isinstance(p, str) for p in merged))(*static, *lists)
 
 
-_WRITERS: dict[tuple[str | None, ...], Callable[..., list[str]]] = {}
+_WRITERS: dict[tuple[bool, ...], Callable[..., list[str]]] = {}
+_MOST_WRITERS = 1024  # (shapes come from the mappings, but a constant may be static text)
 
 
-def _writer(static: tuple[str | None, ...]) -> Callable[..., list[str]]:
-    """A list comprehension with one f-string for this shape of template (None: a piece).
+def _writer(shape: tuple[bool, ...]) -> Callable[..., list[str]]:
+    """A list comprehension with one f-string for this shape of template (True: a static
+    text, False: a piece per node), called with the static texts, then the pieces' lists.
 
-    The fastest way CPython has to join a few strings per node. The static texts are passed
-    as names, never written into the source, so no text can change the code.
+    The fastest way CPython has to join a few strings per node. No text is ever written
+    into the source, so no text can change the code, and the cache holds shapes, not data.
     """
-    found = _WRITERS.get(static)
+    found = _WRITERS.get(shape)
     if found is not None:
         return found
-    names: dict[str, Any] = {}
     body: list[str] = []
+    statics: list[str] = []
     pieces: list[str] = []
-    for part in static:
-        if part is None:
-            pieces.append(f"a{len(pieces)}")
-            body.append("{" + pieces[-1] + "}")
-        else:
-            names[f"s{len(names)}"] = part
-            body.append("{s" + str(len(names) - 1) + "}")
-    lists = ", ".join(f"l{i}" for i in range(len(pieces)))
-    source = f'lambda {lists}: [f"{"".join(body)}" for {", ".join(pieces)}, in zip({lists})]'
-    writer: Callable[..., list[str]] = eval(source, names)  # noqa: S307 - see the docstring
-    _WRITERS[static] = writer
+    for is_static in shape:
+        names = statics if is_static else pieces
+        names.append(f"{'s' if is_static else 'a'}{len(names)}")
+        body.append("{" + names[-1] + "}")
+    lists = [f"l{i}" for i in range(len(pieces))]
+    source = (
+        f"lambda {', '.join([*statics, *lists])}: "
+        f'[f"{"".join(body)}" for {", ".join(pieces)}, in zip({", ".join(lists)})]'
+    )
+    writer: Callable[..., list[str]] = eval(source, {})  # noqa: S307 - see the docstring
+    if len(_WRITERS) >= _MOST_WRITERS:
+        _WRITERS.clear()
+    _WRITERS[shape] = writer
     return writer
 
 

@@ -333,3 +333,55 @@ def test_files_with_no_objects_map_the_same_both_ways(tmp_path: Path, rows: str)
     mapping, path = write(tmp_path, ARTICLES, f"{HEADER}\n{rows}")
     general, bulk = both(mapping, path)
     assert_same(general, bulk, bulk_used=False)
+
+
+def test_the_writer_cache_holds_shapes_not_values(tmp_path: Path) -> None:
+    """Values every parent's j-th child shares become static text; the cache of compiled
+    writers must not grow with them (watch maps file after file in one process)."""
+    for i in range(30):
+        rows = [f"P{p};;;;P{p}_0;;;;S{i}_{s};;;;;;{i};{i + 1}" for p in range(3) for s in range(2)]
+        mapping, path = write(tmp_path, ARTICLES, HEADER + "\n" + "\n".join(rows) + "\n")
+        general, bulk = both(mapping, path)
+        assert_same(general, bulk)
+        if i == 1:
+            cached = len(columnar._WRITERS)
+    assert len(columnar._WRITERS) == cached
+
+
+def test_rows_read_by_two_threads_at_once_are_right(tmp_path: Path) -> None:
+    """An object's rows are worked out on first reading; two threads may do it at once."""
+    import sys
+    import threading
+
+    lines = [HEADER] + [
+        f"P{p};;;;P{p}_{v};;;;{s};;;;;;1;" for p in range(1500) for v in range(2) for s in "SML"
+    ]
+    mapping, path = write(tmp_path, ARTICLES, "\n".join(lines) + "\n")
+    general = [o.rows for o in map_file(mapping, path, bulk=False).objects if o.entity == "stock"]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(5):
+            objects = [o for o in map_file(mapping, path).objects if o.entity == "stock"]
+            start, errors = threading.Barrier(2), []
+            threads = [
+                threading.Thread(target=_read_rows, args=(objects[i::2][:50], start, errors))
+                for i in (0, 1)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert errors == []
+            assert [o.rows for o in objects] == general
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _read_rows(objects: list[Any], start: Any, errors: list[Exception]) -> None:
+    start.wait()
+    try:
+        for obj in objects:
+            obj.rows  # noqa: B018 - reading is the test
+    except Exception as exc:
+        errors.append(exc)
