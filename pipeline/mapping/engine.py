@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -45,6 +46,9 @@ class MappedObject:
     depends_on: tuple[tuple[str, str], ...] = ()
 
 
+_FIELDS = attrgetter("entity", "operation", "key", "item", "rows", "depends_on")
+
+
 class LazyObject(MappedObject):
     """A MappedObject of the bulk path whose ``rows`` and ``depends_on`` are asked of its item
     (:class:`~pipeline.mapping.columnar.ColumnarItem`) when first read.
@@ -72,6 +76,14 @@ class LazyObject(MappedObject):
             self.rows = rows
         if depends_on is not None:
             self.depends_on = depends_on
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any MappedObject with equal fields (the general path's twin too)."""
+        if not isinstance(other, MappedObject):
+            return NotImplemented
+        return _FIELDS(self) == _FIELDS(other)
+
+    __hash__ = None  # type: ignore[assignment]  # (as MappedObject: mutable, so unhashable)
 
     def __getattr__(self, name: str) -> Any:
         if name == "rows":

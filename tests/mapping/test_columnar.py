@@ -60,6 +60,7 @@ def assert_same(general: MappedFile, bulk: MappedFile, *, bulk_used: bool = True
     assert [(o.entity, o.operation, o.key, o.rows, o.depends_on) for o in bulk.objects] == [
         (o.entity, o.operation, o.key, o.rows, o.depends_on) for o in general.objects
     ]
+    assert bulk.objects == general.objects and general.objects == bulk.objects
     for b, g in zip(bulk.objects, general.objects, strict=True):
         assert plain(b.item) == g.item, b.key
         assert b.item.get("id") == g.item.get("id")
