@@ -15,8 +15,8 @@ from typing import Any, cast
 
 from pipeline.centra.operations import OPERATIONS
 from pipeline.centra.xmlbuild import Prerendered, RawXml, envelope, is_prerendered
-from pipeline.mapping.columnar import joined_xml
-from pipeline.mapping.engine import LazyObject, MappedObject
+from pipeline.mapping.columnar import ColumnarItem, joined_xml
+from pipeline.mapping.engine import MappedObject
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,9 @@ def split_object(obj: MappedObject, max_children: int) -> list[MappedObject]:
     return parts
 
 
+_ITEM = attrgetter("item")
+
+
 def batches(objects: Sequence[MappedObject], max_items: int = 100) -> Iterator[Batch]:
     """Runs of objects of one entity (so one operation), ``max_items`` per request::
 
@@ -115,8 +118,8 @@ def batches(objects: Sequence[MappedObject], max_items: int = 100) -> Iterator[B
         raise ValueError("max_items must be at least 1")
     for entity, run in groupby(objects, key=attrgetter("entity")):
         group = list(run)
-        if entity != "pricelists" or set(map(type, group)) == {LazyObject}:
-            # Nothing to split (a bulk-path pricelist object holds one product): cut the run.
+        if entity != "pricelists" or set(map(type, map(_ITEM, group))) == {ColumnarItem}:
+            # Nothing to split (a bulk-path pricelist item holds one product): cut the run.
             for start in range(0, len(group), max_items):
                 chunk = tuple(group[start : start + max_items])
                 yield Batch(chunk[0].operation, chunk)

@@ -386,3 +386,14 @@ def _read_rows(objects: list[Any], start: Any, errors: list[Exception]) -> None:
             obj.rows  # noqa: B018 - reading is the test
     except Exception as exc:
         errors.append(exc)
+
+
+def test_a_bulk_pricelist_object_given_a_whole_catalogue_is_still_split(tmp_path: Path) -> None:
+    import dataclasses
+
+    mapping, path = write(tmp_path, ARTICLES, random_articles(random.Random(1)))
+    obj = next(o for o in map_file(mapping, path).objects if o.entity == "pricelists")
+    products = [{"id": str(i)} for i in range(5)]
+    big = dataclasses.replace(obj, item={"id": "EUR", "items": {"product": products}})
+    found = [[len(o.item["items"]["product"]) for o in b.objects] for b in batches([big], 2)]
+    assert found == [[2, 2], [1]]
