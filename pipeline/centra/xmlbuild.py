@@ -71,11 +71,10 @@ class Prerendered(Mapping[str, Any]):
     ``xml`` is the whole element (``<product>...</product>``), written with the same rules as
     :func:`fragment`. It still reads as the mapping it stands for: ``head`` answers for the
     item's own text elements (``item["id"]``) and anything else builds the full mapping once,
-    with ``build``. ``parts`` (prefix, inner, suffix), when given, let items of one parent be
-    merged by joining their inner parts (the products of one pricelist).
+    with ``build``.
     """
 
-    __slots__ = ("_build", "_data", "_parts", "_xml", "element", "head")
+    __slots__ = ("_build", "_data", "_xml", "element", "head")
 
     def __init__(
         self,
@@ -83,26 +82,16 @@ class Prerendered(Mapping[str, Any]):
         element: str,
         head: dict[str, Any],
         build: Callable[[], dict[str, Any]],
-        parts: tuple[str, str, str] | None = None,
     ) -> None:
         self._xml = xml
         self.element = element
         self.head = head
-        self._parts = parts
         self._build: Callable[[], dict[str, Any]] | None = build
         self._data: dict[str, Any] | None = None
 
     @property
     def xml(self) -> str:
         return self._xml
-
-    @property
-    def parts(self) -> tuple[str, str, str] | None:
-        return self._parts
-
-    def has_parts(self) -> bool:
-        """Whether :attr:`parts` is given (without working it out)."""
-        return self._parts is not None
 
     def as_dict(self) -> dict[str, Any]:
         if self._data is None:

@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any, cast
 
 from pipeline.centra.operations import OPERATIONS
-from pipeline.centra.xmlbuild import Prerendered, RawXml, envelope, is_prerendered
+from pipeline.centra.xmlbuild import Prerendered, RawXml, envelope
 from pipeline.mapping.columnar import ColumnarItem, joined_xml
 from pipeline.mapping.engine import MappedObject
 
@@ -69,19 +69,16 @@ def merge_items(objects: Sequence[MappedObject]) -> list[Mapping[str, Any]]:
 
 def _merge_pricelists(run: list[Mapping[str, Any]]) -> Mapping[str, Any]:
     """One pricelist item holding the products of ``run`` (items of one pricelist id)."""
-    if all(is_prerendered(item) and item.has_parts() for item in run):
-        done = [cast("tuple[str, str, str]", cast("Prerendered", item).parts) for item in run]
-        first = cast("Prerendered", run[0])
-        prefix, _, suffix = done[0]
-        inner = "".join(p[1] for p in done)
-        return Prerendered(
-            prefix + inner + suffix,
-            first.element,
-            {"id": first["id"]} if first.get("id") is not None else {},
-            lambda: _merge_dicts(run),
-            parts=(prefix, inner, suffix),
-        )
-    return _merge_dicts(run)
+    xml = joined_xml(run)  # the bulk path's: the header once around its products' XML
+    if xml is None:
+        return _merge_dicts(run)
+    first = cast("ColumnarItem", run[0])
+    return Prerendered(
+        xml,
+        first.element,
+        {"id": first["id"]} if first.get("id") is not None else {},
+        lambda: _merge_dicts(run),
+    )
 
 
 def _merge_dicts(run: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -91,7 +88,7 @@ def _merge_dicts(run: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 def split_object(obj: MappedObject, max_children: int) -> list[MappedObject]:
     """Split a pricelist with more than ``max_children`` products into several with its header."""
-    if obj.entity != "pricelists" or (is_prerendered(obj.item) and obj.item.has_parts()):
+    if obj.entity != "pricelists" or obj.item.__class__ is ColumnarItem:
         return [obj]  # (a bulk-path pricelist object holds one product)
     products = obj.item.get("items", {}).get("product", [])
     if len(products) <= max_children:

@@ -71,13 +71,6 @@ class ColumnarItem(Prerendered):
         freed), so the objects of a file hold their XML once."""
         return self._owner.object_xml(self._node, self._unit)
 
-    @property
-    def parts(self) -> tuple[str, str, str] | None:
-        return self._owner.object_parts(self._node, self._unit)
-
-    def has_parts(self) -> bool:
-        return self._unit is not None
-
     def as_dict(self) -> dict[str, Any]:
         if self._data is None:
             owner = self._owner
@@ -700,8 +693,10 @@ class _Entity:
             counts = self._counts(child)
             where = np.full(lv.n, -1, dtype=np.int64)
             where[nodes] = position
-            # The children of placed nodes, in order within each parent.
-            order = np.argsort(child.parent_of, kind="stable")
+            # The children of placed nodes, in order within each parent (the kids index).
+            order = lv.kids[name].order
+            if order is None:  # (children already parent by parent)
+                order = np.arange(child.n)
             mine = order[(where[child.parent_of[order]] >= 0) & child.keep[order]]
             sizes = counts[mine]
             before = np.cumsum(sizes) - sizes  # pieces of earlier children, all parents
@@ -747,19 +742,12 @@ class _Entity:
             return prefix + suffix
         return prefix + self._text(self.levels[self.entity.unit], u) + suffix
 
-    def object_parts(self, c: int, u: int | None) -> tuple[str, str, str] | None:
-        """(pricelist up to its products, the product, the rest) of a unit object, else None."""
-        if u is None:
-            return None
-        root = self.levels[self.entity.root]
-        unit = self._text(self.levels[self.entity.unit], u)
-        return root.segments[0][c], unit, root.segments[1][c]
-
     def joined_xml(self, items: Sequence[Any]) -> str | None:
         """The XML of ``items`` (objects of this entity, in order) as a request holds them,
         cut from the file's text: products one after the other, and the products of one
-        pricelist in one ``<pricelist>`` (as :func:`~pipeline.mapping.batches.merge_items`
-        merges them). None when any is not such an object, or is a pricelist without any.
+        pricelist in one ``<pricelist>`` (how :func:`~pipeline.mapping.batches.merge_items`
+        merges them, with this). None when any is not such an object, or is a pricelist
+        without any.
         """
         if any(i.__class__ is not ColumnarItem or i._owner is not self for i in items):
             return None

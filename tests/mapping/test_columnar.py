@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pipeline.centra.xmlbuild import Prerendered
+from pipeline.centra.xmlbuild import Prerendered, fragment
 from pipeline.mapping import (
     MemoryCatalogue,
     batches,
@@ -68,6 +68,10 @@ def assert_same(general: MappedFile, bulk: MappedFile, *, bulk_used: bool = True
         got = [(x.operation, x.rows, x.xml(LOGIN)) for x in batches(bulk.objects, size)]
         want = [(x.operation, x.rows, x.xml(LOGIN)) for x in batches(general.objects, size)]
         assert got == want, size
+        # The sender's way: merge_items and the client's envelope (tests/batch/test_sender.py).
+        got_sent = [fragment(x.payload()) for x in batches(bulk.objects, size)]
+        want_sent = [fragment(x.payload()) for x in batches(general.objects, size)]
+        assert got_sent == want_sent, size
     # Requests of objects that are not next to each other (a sender isolating a refusal).
     for entity in {o.entity for o in general.objects}:
         mine = [i for i, o in enumerate(general.objects) if o.entity == entity][::2]
