@@ -71,6 +71,8 @@ class FileResult:
     message: str = ""
     #: entity -> [rows sent, skipped, failed] (a row counts once per entity it feeds)
     by_entity: dict[str, list[int]] = field(default_factory=dict)
+    #: the first few failed rows, "row N (target key): message", for logs and summaries
+    errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class FileResult:
             "archived": self.archived,
             "message": self.message,
             "by_entity": self.by_entity,
+            "errors": self.errors,
         }
 
 
@@ -662,5 +665,30 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
         counts=(sent, skipped, failed),
     )
     return FileResult(
-        name, status, entities, sent, skipped, failed, str(report), str(target), message, by_entity
+        name,
+        status,
+        entities,
+        sent,
+        skipped,
+        failed,
+        str(report),
+        str(target),
+        message,
+        by_entity,
+        _first_errors(results),
     )
+
+
+def _first_errors(results: FileResults, limit: int = 3) -> list[str]:
+    """The first ``limit`` failed rows of a report, as one line each."""
+    found: list[str] = []
+    for r in results:
+        if r.status == "failed":
+            where = "file" if r.row is None else f"row {r.row}"
+            if r.sheet:
+                where = f"sheet {r.sheet!r} {where}"
+            key = f" {r.key}" if r.key else ""
+            found.append(f"{where} ({r.target}{key}): {r.message}")
+            if len(found) == limit:
+                break
+    return found
