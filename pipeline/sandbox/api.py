@@ -191,7 +191,7 @@ class Sandbox:
             return self.store.get_order(str(order_id))
 
     def export(self, entity: str) -> str:
-        """The entity's state as its ``*_Update`` request (password shown as ``***``)."""
+        """The entity's state as its ``*_Update`` request (every password shown as ``***``)."""
         return export_module.export(self.store, entity, self.settings.username)
 
     def enqueue_events(self, count: int, type_: str = "market") -> list[int]:

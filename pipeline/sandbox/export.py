@@ -2,7 +2,8 @@
 
 The envelope has the guide's shape (``soap:`` prefix, default ``xmlns`` on the operation
 element) with ``<login>`` and the password shown as ``***``, so the output can be compared with
-the guide's examples (and is never a credential leak).
+the guide's examples (and is never a credential leak). Every other non-empty ``<password>``
+(an account's buyers', a customer's, at any depth) is shown as ``***`` too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pipeline.sandbox.catalog import sizetable_sizes
 from pipeline.sandbox.order_xml import order_pairs
 from pipeline.sandbox.soap import Pairs, request_envelope
 from pipeline.sandbox.store import Store, load_pairs
+
+#: What an export shows instead of a password.
+MASK = "***"
 
 #: entity: (operation, collection element, item element, document type or None for special)
 ENTITIES: dict[str, tuple[str, str, str, str | None]] = {
@@ -57,7 +61,19 @@ def export(store: Store, entity: str, username: str) -> str:
             items = _products(store, stock_only=entity == "stock")
         else:
             items = [("order", order_pairs(order)) for order in store.orders()]
-    return request_envelope(operation, username, [(collection, items)])
+    return request_envelope(operation, username, [(collection, mask_passwords(items))])
+
+
+def mask_passwords(pairs: Pairs) -> Pairs:
+    """``pairs`` with the value of every non-empty ``password`` element, at any depth, masked."""
+    out: Pairs = []
+    for name, value in pairs:
+        if name.rpartition(":")[2].lower() == "password":
+            value = MASK if value else value
+        elif value and not isinstance(value, str):  # nested pairs (render's rule)
+            value = mask_passwords(list(value))
+        out.append((name, value))
+    return out
 
 
 def _sizes(store: Store) -> Pairs:

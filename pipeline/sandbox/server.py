@@ -17,11 +17,20 @@ Routes::
     GET|POST /sandbox/settings    {"login_failure_mode": "fault"|"result", ...}
     GET  /sandbox/requests?limit=N   the request log, passwords masked (JSON)
     GET  /sandbox/conversion      the ID conversion table (JSON)
+
+Browsers on other origins are kept out. Every request must name this sandbox in its Host
+header (a loopback name or address, or the host it was bound to; see :func:`host_allowed`),
+else 403: a DNS-rebound name cannot reach the page, the admin calls or SOAP. Admin calls that
+change state (POST, DELETE) must send ``Content-Type: application/json``, else 415: a page on
+another origin can only send that after a CORS preflight, which the sandbox never approves
+(it has no OPTIONS), so it cannot place orders or set faults through a "simple" text/plain or
+form POST.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import socket
@@ -29,6 +38,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -46,6 +56,56 @@ log = logging.getLogger(__name__)
 
 SOAP_PATH = "/system/service/module/soap/api"
 MAX_BODY = 256 * 1024 * 1024
+#: A refused request's body up to this size is read and dropped, so the connection stays usable;
+#: a larger one closes the connection instead.
+DRAIN_LIMIT = 1024 * 1024
+#: The only content type of an admin call that changes state.
+ADMIN_CONTENT_TYPE = "application/json"
+#: Bind addresses meaning "every interface": any IP address literal in Host is then accepted.
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (names compared, not bound)
+
+
+def host_name(value: str) -> str | None:
+    """The host in a Host header value, lower case, without port, brackets or trailing dot.
+
+    ``None`` when the value is malformed (a port that is not a number, an unclosed bracket).
+    """
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not (rest[:1] == ":" and rest[1:].isdigit())):
+            return None
+        return name
+    if value.count(":") == 1:
+        value, _, port = value.partition(":")
+        if not port.isdigit():
+            return None
+    return value.rstrip(".")
+
+
+def host_allowed(value: str, bound: Iterable[str]) -> bool:
+    """Whether a Host header value names this sandbox.
+
+    Accepted: ``localhost``, any address in 127.0.0.0/8, ``[::1]``, and the hosts in ``bound``
+    (what the server was bound to); when bound to every interface, any IP address literal.
+    Each with or without a port. A DNS-rebound name (``evil.example`` resolving to 127.0.0.1)
+    is none of these.
+    """
+    name = host_name(value)
+    if not name:
+        return False
+    if name == "localhost":
+        return True
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(name)
+    except ValueError:
+        address = None
+    if address is not None and address.is_loopback:
+        return True
+    names = {host_name(b) if b.startswith("[") else b.strip().lower().rstrip(".") for b in bound}
+    if name in names:
+        return True
+    return address is not None and bool(names & WILDCARD_HOSTS)
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -57,6 +117,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, Handler)
+        #: What the server was bound to: the name asked for and the address it resolved to.
+        self.bound_hosts = (address[0], str(self.server_address[0]))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-request (killed, timed out) is normal here: say nothing.
@@ -130,6 +192,52 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(int(length))
 
+    def _refuse(self, status: int, message: str, as_json: bool) -> None:
+        """Answer ``status`` with ``message`` without handling the request (its body dropped)."""
+        length = self.headers.get("Content-Length")
+        if length is not None or self.headers.get("Transfer-Encoding"):
+            if length is not None and length.isdigit() and int(length) <= DRAIN_LIMIT:
+                self.rfile.read(int(length))
+            else:
+                self.close_connection = True
+        if as_json:
+            self._json(status, {"errors": [message]})
+        else:
+            self._send(status, (message + "\n").encode(), "text/plain; charset=utf-8")
+
+    def _host_ok(self, as_json: bool) -> bool:
+        """False (after a 403) when the Host header names another server: DNS rebinding.
+
+        A request without Host (HTTP/1.0 tools; a browser always sends one) is accepted.
+        """
+        value = self.headers.get("Host")
+        if value is None or host_allowed(value, self.server.bound_hosts):
+            return True
+        bound = ", ".join(dict.fromkeys(self.server.bound_hosts))
+        self._refuse(
+            403,
+            f"Host {value!r} is not this sandbox: it answers only to localhost, 127.0.0.0/8, "
+            f"[::1] and the host it listens on ({bound}), so that a web page cannot reach it "
+            "through a DNS name of its own",
+            as_json,
+        )
+        return False
+
+    def _json_type_ok(self) -> bool:
+        """False (after a 415) unless the admin call that changes state is sent as JSON."""
+        value = self.headers.get("Content-Type")
+        if value is not None and value.partition(";")[0].strip().lower() == ADMIN_CONTENT_TYPE:
+            return True
+        got = "none" if value is None else repr(value)
+        self._refuse(
+            415,
+            f"admin calls that change the sandbox need Content-Type: {ADMIN_CONTENT_TYPE} "
+            f"(got {got}); other content types are refused so that a web page on another "
+            "origin cannot send them",
+            True,
+        )
+        return False
+
     def _drop(self) -> None:
         """Close the connection without an answer (an injected fault)."""
         self.close_connection = True
@@ -144,17 +252,24 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path, _ = self._split()
+        admin = path.startswith("/sandbox/")
+        if not self._host_ok(as_json=admin):
+            return
         if path.endswith(SOAP_PATH):
             self._soap()
-        elif path.startswith("/sandbox/"):
+        elif admin:
+            if not self._json_type_ok():
+                return
             body = self._read_body()
             if body is not None:
                 self._admin("POST", path, body)
         else:
-            self._send(404, b"Not found\n", "text/plain")
+            self._refuse(404, "Not found", as_json=False)
 
     def do_GET(self) -> None:
         path, query = self._split()
+        if not self._host_ok(as_json=path.startswith("/sandbox/")):
+            return
         if path.endswith(SOAP_PATH) and "wsdl" in {k.lower() for k in query}:
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
             self._send(
@@ -170,7 +285,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         path, _ = self._split()
-        self._admin("DELETE", path, b"")
+        if not self._host_ok(as_json=True):
+            return
+        if not path.startswith("/sandbox/"):
+            self._refuse(404, f"no admin call DELETE {path}", as_json=True)
+            return
+        if not self._json_type_ok():
+            return
+        body = self._read_body() if self.headers.get("Content-Length") else b""
+        if body is not None:
+            self._admin("DELETE", path, b"")
 
     # -------------------------------------------------------------- SOAP
 

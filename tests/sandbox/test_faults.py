@@ -87,14 +87,15 @@ def test_seeded_rate_is_repeatable(sb: Sandbox, client: SoapClient) -> None:
 def test_faults_over_the_admin_api(sb: Sandbox, client: SoapClient) -> None:
     base = urlsplit(sb.url)
     conn = http.client.HTTPConnection(base.hostname, base.port)
-    conn.request("POST", "/sandbox/faults", json.dumps({"http_503": 1, "latency_ms": 5}))
+    as_json = {"Content-Type": "application/json"}
+    conn.request("POST", "/sandbox/faults", json.dumps({"http_503": 1, "latency_ms": 5}), as_json)
     answer = json.loads(conn.getresponse().read())
     assert answer["http_503"] == 1 and answer["latency_ms"] == 5
     assert client.call("events_Get", "<type>all</type>").status == 503
-    conn.request("POST", "/sandbox/faults", json.dumps({"http_999": 1}))
+    conn.request("POST", "/sandbox/faults", json.dumps({"http_999": 1}), as_json)
     response = conn.getresponse()
     assert response.status == 400 and "http_999" in response.read().decode()
-    conn.request("DELETE", "/sandbox/faults")
+    conn.request("DELETE", "/sandbox/faults", headers=as_json)
     assert json.loads(conn.getresponse().read())["latency_ms"] == 0
     # The WSDL and the admin calls are never faulted.
     sb.set_faults(http_500=5)
