@@ -14,6 +14,7 @@ password (the code never logs it in the first place; this is the second lock on 
 Example::
 
     setup_logging(verbose=1)                     # the CLI group does this
+    protect(settings.credentials.password)       # once the settings are loaded
     log_to_file(settings.folder("state"))        # once the workspace is known
 """
 
@@ -26,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.secrets import RedactingFilter
+from pipeline.errors import ConfigError
+from pipeline.secrets import REDACTOR, RedactingFilter, Secret
 
 LOG_FOLDER = "logs"
 LOG_NAME = "pipeline.log"
@@ -104,11 +106,21 @@ def setup_logging(verbose: int = 0) -> None:
 def log_to_file(state_dir: Path, *, max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> Path:
     """Also log INFO and above to ``STATE/logs/pipeline.log``, rotated by size; its path.
 
-    Calling it again (another workspace) replaces the earlier file handler.
+    Calling it again (another workspace) replaces the earlier file handler. Raises ConfigError
+    (exit 2) when the file cannot be written.
     """
     folder = state_dir / LOG_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOG_NAME
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass  # writable now, or said now: not a logging traceback on every line later
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the log file {path}: {exc.strerror or exc}",
+            hint=f"give the user running the pipeline write permission on {state_dir} "
+            "(it holds the journal, the lock and the logs)",
+        ) from exc
     root = logging.getLogger()
     for old in _ours(SharedRotatingFileHandler):
         root.removeHandler(old)
@@ -123,6 +135,16 @@ def log_to_file(state_dir: Path, *, max_bytes: int = MAX_BYTES, backups: int = B
     root.addHandler(_mark(handler))
     _set_root_level()
     return path
+
+
+def protect(secret: str | Secret | None) -> None:
+    """Mask ``secret`` in every log line from now on, before anything could log it.
+
+    The Centra client registers its password when it is created; a command calls this as soon
+    as the settings are loaded, so that even a line logged before the client exists (an error,
+    the last line of a run) cannot show it.
+    """
+    REDACTOR.add(secret)
 
 
 def _set_root_level() -> None:

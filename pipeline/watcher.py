@@ -17,9 +17,16 @@ How it works:
   between cycles. When no file waits, events are pulled every ``orders.poll_interval``.
 - **Nothing stops the watcher but a signal or a refused login**: the observer thread dying
   (an exception in it, the inbox folder vanishing) is logged and the observer restarted; a
-  missing inbox (share unmounted) is logged and rescanned until it is back; Centra
-  unreachable, a broken mapping or an I/O error is logged and retried with backoff. A
-  refused login stops with exit 3, so retries cannot lock the account.
+  missing inbox (share unmounted) or one that cannot be used (a file, no permission) is
+  logged once and rescanned until it is back, while events are still pulled; a broken
+  mapping is logged (once per change of ``mappings/``) and only the files it would read fail;
+  Centra unreachable or an I/O error is logged and retried with backoff. A refused login
+  stops with exit 3, so retries cannot lock the account. None of these stops it at start
+  either: only a wrong ``pipeline.yaml`` (exit 2) or another ``watch`` (exit 4) does.
+- **What it logs** (:mod:`pipeline.batch.logsummary`, as ``run`` does): each cycle that did
+  something logs one line per file (INFO imported, WARNING with failed or skipped rows, ERROR
+  failed), one for the events pulled, and ``watch cycle finished, exit N``; an idle cycle
+  (nothing ready, no events) logs nothing above DEBUG.
 - **Stopping**: :meth:`Watcher.request_stop` (SIGTERM or SIGINT in :func:`serve`) lets the
   requests in flight finish and sends no more (``run_batch(should_stop=...)``): files sent
   completely are archived with their reports, the others stay claimed; then the lock is
@@ -50,10 +57,16 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from pipeline.batch.run import RunSummary, run_batch
+from pipeline.batch.logsummary import (
+    error_text,
+    folder_problem,
+    log_outcome,
+    log_summary,
+)
+from pipeline.batch.run import FileResult, RunSummary, run_batch
 from pipeline.centra.client import CentraClient, client_from_settings
 from pipeline.config import Settings
-from pipeline.errors import CentraError, LockedError, LoginRefused, PipelineError
+from pipeline.errors import ConfigError, LockedError, LoginRefused, MappingError, PipelineError
 from pipeline.mapping.schema import load_mappings
 from pipeline.outbox.pull import pull_events
 from pipeline.state.inbox import scan_inbox
@@ -77,6 +90,7 @@ MIN_SCAN_GAP = 0.25  # seconds between scans woken by events
 LOCKED_RETRY = 2.0  # seconds before trying again when another run holds the lock
 MAX_BACKOFF = 60.0
 EXIT_OK, EXIT_LOGIN, EXIT_INTERRUPTED = 0, 3, 130
+CYCLE = "watch cycle"  # how a cycle's last log line starts: "watch cycle finished, exit N"
 
 
 # -- choosing the mode --------------------------------------------------------------------------
@@ -249,7 +263,12 @@ class Watcher:
         # until the file or a mapping changes.
         self._unmatched: dict[str, tuple[int, int]] = {}  # name -> (size, mtime_ns)
         self._mappings_seen: frozenset[tuple[str, int, int]] = frozenset()
-        self._inbox_missing = False
+        # What was last said about the mappings, the inbox and the observer: each problem is
+        # logged when it appears or changes, not on every rescan.
+        self._mappings_checked: frozenset[tuple[str, int, int]] | None = None
+        self._mapping_problem = False
+        self._inbox_problem: str | None = None
+        self._observer_problem: str | None = None
         self._signal: str | None = None
 
     # -- control --------------------------------------------------------------------------
@@ -335,28 +354,30 @@ class Watcher:
     def _tick(self, *, pull_due: bool, force: bool) -> _Outcome:
         outcome = _Outcome()
         self.counters.scans += 1
+        self._check_mappings()
         opts = self.settings.file.inbox
-        if not self.inbox.is_dir():
-            if not self._inbox_missing:
-                log.warning(
-                    "the inbox %s is not there (share unmounted?); rescanning every %g s "
-                    "until it is back",
+        problem = folder_problem(self.inbox)
+        if problem is None:
+            try:
+                scan = scan_inbox(
                     self.inbox,
-                    self.rescan,
+                    self.journal,
+                    settle_seconds=opts.settle_seconds,
+                    done_marker=opts.done_marker,
                 )
-                self._inbox_missing = True
-            if pull_due or force:
+            except OSError as exc:  # it changed since folder_problem looked
+                problem = folder_problem(self.inbox) or ConfigError(
+                    f"cannot read the inbox {self.inbox}: {exc.strerror or exc}",
+                    hint="check the disk or the share it lives on",
+                )
+        if problem is not None:
+            self._inbox_unusable(problem)
+            if pull_due or force:  # orders still go out while the inbox is away
                 outcome.pulled = self._cycle(import_files=False)
             return outcome
-        if self._inbox_missing:
-            log.warning("the inbox %s is back", self.inbox)
-            self._inbox_missing = False
-        scan = scan_inbox(
-            self.inbox,
-            self.journal,
-            settle_seconds=opts.settle_seconds,
-            done_marker=opts.done_marker,
-        )
+        if self._inbox_problem is not None:
+            log.warning("the inbox %s is back; importing its files again", self.inbox)
+            self._inbox_problem = None
         outcome.next_due = scan.next_due
         if self._unmatched and _stamp(self.settings.folder("mappings")) != self._mappings_seen:
             self._unmatched.clear()  # a mapping changed: files no mapping matched may match now
@@ -369,6 +390,55 @@ class Watcher:
         elif pull_due:
             outcome.pulled = self._cycle(import_files=False)
         return outcome
+
+    def _inbox_unusable(self, problem: ConfigError) -> None:
+        """Log why the inbox cannot be used: once, and again only when the reason changes."""
+        text = error_text(problem)
+        if text == self._inbox_problem:
+            return
+        self._inbox_problem = text
+        poll = self.settings.file.orders.poll_interval
+        if not self.inbox.exists() and not self.inbox.is_symlink():
+            log.warning(
+                "the inbox %s is not there (share unmounted?); rescanning every %g s until it "
+                "is back; events are still pulled every %g s",
+                self.inbox,
+                self.rescan,
+                poll,
+            )
+            return
+        log.error(
+            "%s; watch keeps running: it rescans the inbox every %g s and imports again once "
+            "it can be used, and pulls events every %g s meanwhile",
+            text,
+            self.rescan,
+            poll,
+        )
+
+    def _check_mappings(self) -> None:
+        """Say when a mapping is broken (at start, and whenever mappings/ changes).
+
+        The watcher goes on: ``run_batch`` fails only the files a broken mapping would read.
+        """
+        folder = self.settings.folder("mappings")
+        stamp = _stamp(folder)
+        if stamp == self._mappings_checked:
+            return
+        self._mappings_checked = stamp
+        try:
+            load_mappings(folder)
+        except MappingError as exc:
+            self._mapping_problem = True
+            log.error(
+                "%s; watch keeps running: the files a broken mapping would read fail until it "
+                "is fixed, other files are imported and events pulled as usual; a fixed "
+                "mapping is used from the next rescan",
+                error_text(exc),
+            )
+            return
+        if self._mapping_problem:
+            log.warning("the mappings in %s are valid again", folder)
+            self._mapping_problem = False
 
     def _known_unmatched(self, path: Path) -> bool:
         known = self._unmatched.get(path.name)
@@ -397,24 +467,19 @@ class Watcher:
                             should_stop=self._stop_requested,
                             command="watch",
                         )
-                        self._report(summary)
+                        shown = self._count(summary)
                         if summary.stopped is not None:
-                            raise summary.stopped
+                            self._failed(summary.stopped, summary, shown)
+                            return True
+                        log_summary(CYCLE, summary, shown=shown, quiet_when_idle=True)
                     else:
-                        self._log_pull(self._pull())
+                        log_outcome(CYCLE, events=self._pull(), quiet_when_idle=True)
                 finally:
                     self.counters.cycles += 1  # completed (or failed) cycles
         except LockedError:
             log.info("another run holds the workspace lock; trying again in %g s", LOCKED_RETRY)
             self._retry_at = time.monotonic() + LOCKED_RETRY
             return False
-        except LoginRefused as exc:
-            log.error(
-                "Centra refused the login: %s; stopping (retrying could lock the account)",
-                exc,
-            )
-            self.fatal = exc
-            return True
         except (PipelineError, OSError) as exc:
             self._failed(exc)
             return True
@@ -429,54 +494,53 @@ class Watcher:
         self.counters.pulls += 1
         return pull_events(self.settings, self.client, self.journal).to_json()
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(
+        self,
+        exc: BaseException,
+        summary: RunSummary | None = None,
+        shown: list[FileResult] | None = None,
+    ) -> None:
+        """A cycle that stopped: log what it did and why, then retry later (or stop)."""
         self.counters.errors += 1
-        self._backoff = min(MAX_BACKOFF, max(2.0, self._backoff * 2))
-        self._retry_at = time.monotonic() + self._backoff
-        kind = "Centra" if isinstance(exc, CentraError) else "the cycle"
-        log.error(
-            "%s failed: %s; trying again in %g s (claimed files stay claimed and are resumed)",
-            kind,
-            exc,
-            self._backoff,
+        if isinstance(exc, LoginRefused):
+            self.fatal = exc
+            then = "Centra refused the login: watch stops (retrying could lock the account)"
+        else:
+            self._backoff = min(MAX_BACKOFF, max(2.0, self._backoff * 2))
+            self._retry_at = time.monotonic() + self._backoff
+            then = (
+                f"trying again in {self._backoff:g} s (claimed files stay claimed and are resumed)"
+            )
+        log_outcome(
+            CYCLE,
+            files=summary.files if summary else (),
+            events=summary.events if summary else None,
+            error=exc,
+            shown=shown,
+            then=then,
         )
 
-    def _report(self, summary: RunSummary) -> None:
-        if summary.events is not None:
-            self._log_pull(summary.events)
+    def _count(self, summary: RunSummary) -> list[FileResult]:
+        """Count the cycle's files; those to log (not settling ones, no unmatched one twice)."""
+        shown: list[FileResult] = []
         for f in summary.files:
-            counts = f"{f.sent} sent, {f.skipped} skipped, {f.failed} failed"
-            if f.status == "done":
+            if f.status in ("done", "failed", "duplicate"):
                 self.counters.files += 1
-                level = logging.WARNING if f.failed else logging.INFO
-                log.log(level, "imported %s: %s; report %s", f.name, counts, f.report)
-            elif f.status == "failed":
-                self.counters.files += 1
-                log.warning("failed %s: %s; %s; report %s", f.name, counts, f.message, f.report)
-            elif f.status == "duplicate":
-                self.counters.files += 1
-                log.warning("%s: %s", f.name, f.message)
+            elif f.status == "waiting":
+                continue  # settling: looked at again when it may be ready
             elif f.status == "unmatched":
-                path = self.inbox / f.name
                 try:
-                    info = path.stat()
+                    info = (self.inbox / f.name).stat()
                 except OSError:
                     continue
-                self._unmatched[f.name] = (info.st_size, info.st_mtime_ns)
+                stamp = (info.st_size, info.st_mtime_ns)
+                said = self._unmatched.get(f.name) == stamp
+                self._unmatched[f.name] = stamp
                 self._mappings_seen = _stamp(self.settings.folder("mappings"))
-                log.warning("%s: %s", f.name, f.message)
-            elif f.status == "refused":
-                log.warning("%s: %s", f.name, f.message)
-
-    def _log_pull(self, events: dict[str, Any]) -> None:
-        if events.get("fetched") or events.get("recovered"):
-            log.info(
-                "pulled %s event(s): %s exported, %s acknowledged; outbox files: %s",
-                events.get("fetched", 0),
-                events.get("exported", 0),
-                events.get("acknowledged", 0),
-                ", ".join(events.get("outbox_files") or []) or "none",
-            )
+                if said:
+                    continue
+            shown.append(f)
+        return shown
 
     # -- the observer ---------------------------------------------------------------------
 
@@ -507,8 +571,12 @@ class Watcher:
         try:
             observer.schedule(_Wake(self._wake), str(self.inbox), recursive=False)
             observer.start()
-        except OSError as exc:  # the inbox vanished meanwhile, or inotify's watch limit
-            log.warning(
+        except OSError as exc:  # the inbox vanished meanwhile, no permission, inotify's limit
+            # said once (and again when the reason changes), not every rescan
+            level = logging.DEBUG if str(exc) == self._observer_problem else logging.WARNING
+            self._observer_problem = str(exc)
+            log.log(
+                level,
                 "cannot watch %s for events (%s); rescanning every %g s and trying again",
                 self.inbox,
                 exc,
@@ -516,6 +584,7 @@ class Watcher:
             )
             self._next_observer_try = now + self.rescan
             return
+        self._observer_problem = None
         self._observer, self._watched = observer, identity
         self._wake.set()  # rescan: files may have arrived while nothing watched
 
@@ -557,10 +626,10 @@ def _signals(watcher: Watcher) -> Iterator[None]:
 def serve(settings: Settings, *, mode: str = "auto", rescan: float = DEFAULT_RESCAN) -> int:
     """Run ``watch`` in this process until SIGTERM/SIGINT; the exit code.
 
-    Raises LockedError (exit 4) when another ``watch`` runs on the workspace, ConfigError
-    (exit 2) when a mapping is wrong at start.
+    Raises LockedError (exit 4) when another ``watch`` runs on the workspace. A broken mapping
+    or an unusable inbox does not stop it, at start or later: it is logged, and the watcher
+    goes on with what it can do (see :class:`Watcher`).
     """
-    load_mappings(settings.folder("mappings"))  # a broken mapping stops here, before any file
     state = settings.folder("state")
     with ExitStack() as stack:
         # One watcher per workspace; the workspace lock itself is taken per cycle.

@@ -1,4 +1,8 @@
-"""What ``centra-pipeline status`` shows: last runs, waiting and failed files, last pull."""
+"""What ``centra-pipeline status`` shows: last runs, waiting and failed files, last pull.
+
+An inbox that cannot be used (missing, a file, not readable or writable) is reported in the
+lines and as ``inbox_error`` (the CLI then exits 2); everything else is still shown.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline.batch.logsummary import folder_problem
 from pipeline.config import Settings
 from pipeline.state.inbox import is_ignored
 from pipeline.state.journal import Journal, json_value
@@ -21,12 +26,17 @@ def workspace_status(settings: Settings) -> dict[str, Any]:
     lines: list[str] = []
     journal_path = settings.folder("state") / "journal.sqlite"
     inbox = settings.folder("inbox")
-    waiting = (
-        sorted(p.name for p in inbox.iterdir() if p.is_file() and not is_ignored(p.name))
-        if inbox.exists()
-        else []
-    )
+    waiting: list[str] = []
+    problem = folder_problem(inbox)
+    if problem is None:
+        try:
+            waiting = sorted(
+                p.name for p in inbox.iterdir() if p.is_file() and not is_ignored(p.name)
+            )
+        except OSError:  # it went away (or its permissions changed) since we looked
+            problem = folder_problem(inbox)
     report: dict[str, Any] = {"runs": [], "waiting": waiting, "files": [], "pull": None}
+    report["inbox_error"] = str(problem) if problem is not None else None
     if not journal_path.exists():
         lines.append("no runs yet")
     else:
@@ -77,9 +87,12 @@ def workspace_status(settings: Settings) -> dict[str, Any]:
             else "last pull: never"
         )
         lines.append(f"events exported in total: {report['events_exported']}")
-    lines.append(
-        f"waiting in the inbox: {len(waiting)}" + (": " + ", ".join(waiting) if waiting else "")
-    )
+    if problem is not None:
+        lines.append(f"inbox: {problem.message}")
+    else:
+        lines.append(
+            f"waiting in the inbox: {len(waiting)}" + (": " + ", ".join(waiting) if waiting else "")
+        )
     report["lines"] = lines
     report["generated"] = time.time()
     return report

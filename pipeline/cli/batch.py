@@ -12,13 +12,14 @@ from typing import Any
 
 import click
 
+from pipeline.batch.logsummary import log_outcome, log_summary
 from pipeline.batch.run import Progress, RunSummary, run_batch
 from pipeline.batch.status import workspace_status
 from pipeline.centra.client import client_from_settings
-from pipeline.cli import Context, cli, fail, pass_ctx
+from pipeline.cli import EXIT_USAGE, Context, cli, fail, pass_ctx
 from pipeline.config import Settings, load_settings
 from pipeline.errors import PipelineError
-from pipeline.logs import log_to_file
+from pipeline.logs import log_to_file, protect
 from pipeline.outbox.pull import pull_events
 from pipeline.state.journal import Journal
 from pipeline.state.lock import WorkspaceLock
@@ -63,6 +64,7 @@ class TerminalProgress(Progress):
 def _execute(ctx: Context, command: str, push: Path | None = None, force: bool = False) -> None:
     try:
         settings = load_settings(ctx.workspace, ctx.config)
+        protect(settings.credentials.password)
         log_to_file(settings.folder("state"))
         with ExitStack() as stack:
             stack.enter_context(WorkspaceLock(settings.folder("state"), command))
@@ -75,10 +77,12 @@ def _execute(ctx: Context, command: str, push: Path | None = None, force: bool =
             )
             progress.finish()
     except PipelineError as exc:
+        log_outcome(command, error=exc)
         if ctx.json:
             click.echo(json.dumps({"exit_code": exc.exit_code, "error": str(exc), "files": []}))
         fail(exc)
         return
+    log_summary(command, summary)
     _print(ctx, summary)
     sys.exit(summary.exit_code)
 
@@ -169,7 +173,11 @@ def push(ctx: Context, file: Path, force: bool) -> None:
 @cli.command()
 @pass_ctx
 def status(ctx: Context) -> None:
-    """Last runs, files waiting or failed and why, last pull, events exported."""
+    """Last runs, files waiting or failed and why, last pull, events exported.
+
+    Exit 0; 2 when the inbox cannot be used (missing, a file, not readable or writable: the
+    message says why and what to do) or the configuration is wrong.
+    """
     try:
         settings = load_settings(ctx.workspace, ctx.config, need_credentials=False)
         report = workspace_status(settings)
@@ -178,6 +186,9 @@ def status(ctx: Context) -> None:
         return
     if ctx.json:
         click.echo(json.dumps(report, default=str))
-        return
-    for line in report["lines"]:
-        click.echo(line)
+    else:
+        for line in report["lines"]:
+            click.echo(line)
+    if report["inbox_error"]:  # the rest is shown; the exit code says something is wrong
+        click.echo(f"Error: {report['inbox_error']}", err=True)
+        sys.exit(EXIT_USAGE)

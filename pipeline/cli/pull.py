@@ -6,11 +6,12 @@ import json
 
 import click
 
+from pipeline.batch.logsummary import log_outcome
 from pipeline.centra.client import client_from_settings
 from pipeline.cli import EXIT_OK, Context, cli, exit_code_for, pass_ctx
 from pipeline.config import load_settings
 from pipeline.errors import PipelineError
-from pipeline.logs import log_to_file
+from pipeline.logs import log_to_file, protect
 from pipeline.outbox.pull import PullSummary, pull_events
 from pipeline.state.journal import Journal
 from pipeline.state.lock import WorkspaceLock
@@ -31,6 +32,7 @@ def pull(ctx: Context) -> None:
     error: PipelineError | None = None
     try:
         settings = load_settings(ctx.workspace, ctx.config)
+        protect(settings.credentials.password)
         log_to_file(settings.folder("state"))
         state = settings.folder("state")
         with WorkspaceLock(state, "pull"), Journal.open(state / "journal.sqlite") as journal:
@@ -52,6 +54,8 @@ def pull(ctx: Context) -> None:
     except PipelineError as exc:
         error = exc
     code = EXIT_OK if error is None else exit_code_for(error)
+    pulled = error is None or summary.fetched or summary.recovered
+    log_outcome("pull", events=summary.to_json() if pulled else None, error=error, code=code)
     if ctx.json:
         out: dict[str, object] = {"exit_code": code, "files": [], "events": summary.to_json()}
         if error is not None:

@@ -6,14 +6,17 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+import pytest
 
 from tests.conftest import Workspace
 
@@ -58,15 +61,35 @@ def markets_csv(*ids: str) -> bytes:
     return ("\r\n".join(rows) + "\r\n").encode()
 
 
-class Watch:
-    """``centra-pipeline watch`` in a subprocess; its log (stderr) goes to a file."""
+def without_root_powers() -> list[str]:
+    """A command prefix under which ``chmod 000`` denies access, as it does to a service user.
 
-    def __init__(self, ws: Workspace, *args: str, **env: str) -> None:
+    Tests often run as root, whom permissions do not stop: there the command runs under
+    ``setpriv`` without the capabilities that override them. Skips when that is impossible.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: chmod 000 cannot deny root anything")
+    prefix = [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
+    if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        pytest.skip("setpriv cannot drop capabilities here")
+    return prefix
+
+
+class Watch:
+    """``centra-pipeline watch`` in a subprocess; its log (stderr) goes to a file.
+
+    ``prefix`` goes before the command (e.g. :func:`without_root_powers`).
+    """
+
+    def __init__(self, ws: Workspace, *args: str, prefix: Sequence[str] = (), **env: str) -> None:
         self.ws = ws
         self.log_path = ws.root.parent / f"watch-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            cli_argv("--workspace", str(ws.root), "watch", *args),
+            [*prefix, *cli_argv("--workspace", str(ws.root), "watch", *args)],
             stdout=subprocess.DEVNULL,
             stderr=self._log,
             env=ws.env(**env),

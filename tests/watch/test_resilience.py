@@ -97,7 +97,8 @@ def test_centra_failing_is_retried_and_a_refused_login_stops_with_3(
         wait_for(lambda: watcher.counters.errors >= 1, 15, "a failed cycle")
         sandbox.clear_faults()
         wait_for(lambda: archived(workspace, "markets.csv"), 15, "the import after the outage")
-    assert "failed:" in caplog.text and "trying again in" in caplog.text
+    assert "watch cycle finished, exit 3: gave up after" in caplog.text
+    assert "trying again in" in caplog.text
 
     settings = load_settings(workspace.root, env=workspace.env(CENTRA_PASSWORD="wrong-one"))
     state = settings.folder("state")
