@@ -218,3 +218,32 @@ class LockedError(PipelineError):
     """Another run holds the workspace lock."""
 
     exit_code = 4
+
+
+# -- text from input files, echoed in messages ----------------------------------------------
+
+#: A value or a name from an input file is echoed in a message with at most this many
+#: characters: a cell can hold megabytes, a message is read by a person.
+MAX_ECHO = 80
+#: A list of names (columns, sheets, sizes) in a message names at most this many.
+MAX_LISTED = 20
+
+
+def shorten(text: str, limit: int = MAX_ECHO) -> str:
+    """``text``, cut to ``limit`` characters ending in "…" when longer.
+
+    >>> shorten("x" * 100, 10)
+    'xxxxxxxxx…'
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def listed(names: Sequence[str], limit: int = MAX_LISTED, *, quote: bool = True) -> str:
+    """``'A', 'B', 'C'``: at most ``limit`` names, each shortened, then how many more.
+
+    >>> listed([f"c{i}" for i in range(1000)], 2)
+    "'c0', 'c1' ... and 998 more"
+    """
+    shown = ", ".join((repr if quote else str)(shorten(name)) for name in names[:limit])
+    more = len(names) - limit
+    return f"{shown} ... and {more:,} more" if more > 0 else shown

@@ -21,6 +21,11 @@ REPORT_COLUMNS = ("row", "target", "key", "status", "message")
 #: For workbooks, whose row numbers are per sheet.
 SHEET_COLUMNS = ("sheet", *REPORT_COLUMNS)
 _RANK = {SENT: 0, SKIPPED: 1, FAILED: 2}
+#: A key or message cell of the report has at most this many characters, and the reason and
+#: the advice of an error note each at most MAX_NOTE_PART: a report or note never grows with a
+#: hostile file's cells (a message that echoes a cell cuts the cell far shorter already).
+MAX_CELL = 4_000
+MAX_NOTE_PART = 8_000
 
 
 @dataclass(slots=True)
@@ -166,14 +171,31 @@ def write_report(path: Path, results: Iterable[RowResult], *, overwrite: bool = 
     known = getattr(results, "sheets", None)  # RowResults and FileResults know without a pass
     sheets = known if known is not None else any(r.sheet for r in results)
     writer.writerow(SHEET_COLUMNS if sheets else REPORT_COLUMNS)
+    # Keys and messages come from the file's cells or from Centra: each is cut to MAX_CELL (the
+    # length tests cost no measurable time at 600,000 rows; only a hostile cell is cut).
+    limit, cut = MAX_CELL, _cut
     if sheets:
         writer.writerows(
-            (r.sheet or "", "" if r.row is None else r.row, r.target, r.key, r.status, r.message)
+            (
+                r.sheet or "",
+                "" if r.row is None else r.row,
+                r.target,
+                r.key if len(r.key) <= limit else cut(r.key),
+                r.status,
+                r.message if len(r.message) <= limit else cut(r.message),
+            )
             for r in results
         )
     else:
         writer.writerows(
-            ("" if r.row is None else r.row, r.target, r.key, r.status, r.message) for r in results
+            (
+                "" if r.row is None else r.row,
+                r.target,
+                r.key if len(r.key) <= limit else cut(r.key),
+                r.status,
+                r.message if len(r.message) <= limit else cut(r.message),
+            )
+            for r in results
         )
     with atomic_writer(path, overwrite=overwrite) as fh:
         fh.write(buffer.getvalue().encode("utf-8"))
@@ -183,5 +205,13 @@ def write_report(path: Path, results: Iterable[RowResult], *, overwrite: bool = 
 def write_error_note(
     path: Path, file_name: str, reason: str, what_to_do: str, *, overwrite: bool = False
 ) -> None:
+    """Write why a file failed as a whole and what to do; each part cut to MAX_NOTE_PART."""
+    reason, what_to_do = _cut(reason, MAX_NOTE_PART), _cut(what_to_do, MAX_NOTE_PART)
     text = f"{file_name} could not be processed.\n\nWhy: {reason}\n\nWhat to do: {what_to_do}\n"
     write_atomic(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def _cut(text: str, limit: int = MAX_CELL) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 40]}… (cut: {len(text):,} characters in all)"

@@ -9,10 +9,13 @@ from pathlib import Path
 import click
 
 from pipeline.cli import EXIT_USAGE, Context, cli, pass_ctx
-from pipeline.errors import MappingError
+from pipeline.errors import MappingError, shorten
 from pipeline.mapping import validate_files
 from pipeline.mapping.validate import XmlOutError
 from pipeline.memory import collector_paused
+
+#: A problem printed is cut to this many characters, whatever a file or Centra put in it.
+MAX_LINE = 4_000
 
 
 @cli.command()
@@ -64,10 +67,10 @@ def validate(
         made = ", ".join(f"{n} {entity}" for entity, n in file.objects.items()) or "nothing to send"
         status = "OK" if file.ok else "PROBLEMS"
         click.echo(f"{file.path.name}{sheet}{via}: {file.rows_total} rows -> {made}: {status}")
-        for problem in file.problems:
-            click.echo(f"  {problem}")
+        for problem in file.problems:  # (each message cuts what it echoes of the file)
+            click.echo(f"  {shorten(str(problem), MAX_LINE)}")
         if file.rejected:
-            click.echo(f"  the whole file would be rejected: {file.rejected}")
+            click.echo(f"  the whole file would be rejected: {shorten(file.rejected, MAX_LINE)}")
         for path in file.xml_files:
             click.echo(f"  wrote {path}")
     total = sum(len(f.problems) for f in report.files)

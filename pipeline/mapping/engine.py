@@ -17,7 +17,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 
-from pipeline.errors import ReadError
+from pipeline.errors import ReadError, listed, shorten
 from pipeline.mapping.catalogue import Catalogue
 from pipeline.mapping.entities import Child, Entity, Group, Leaf, Level
 from pipeline.mapping.problems import RowProblem
@@ -207,7 +207,9 @@ def _column_index(table: Table, mapping: CompiledMapping) -> dict[str, int]:
         if not found:
             missing.append(name)
         elif len(found) > 1:
-            letters = " and ".join(column_letter(c) for c in found)
+            letters = " and ".join(column_letter(c) for c in found[:5])
+            if len(found) > 5:
+                letters += f" and {len(found) - 5:,} more"
             duplicates.append(f"{name!r} (columns {letters})")
         else:
             index[name] = found[0]
@@ -217,10 +219,10 @@ def _column_index(table: Table, mapping: CompiledMapping) -> dict[str, int]:
         parts = []
         for name in missing:
             close = difflib.get_close_matches(name, table.header, n=1)
-            parts.append(f"{name!r}" + (f" (the file has {close[0]!r})" if close else ""))
+            parts.append(f"{name!r}" + (f" (the file has {shorten(close[0])!r})" if close else ""))
         raise ReadError(
             f"the header row has no column {', '.join(parts)}; it has: "
-            + ", ".join(repr(h) for h in table.header if h),
+            + listed([h for h in table.header if h]),
             file=table.where,
             line=table.header_line,
             hint=f"fix the column names in mapping {mapping.source.name}, or set read.header_row "
@@ -416,7 +418,8 @@ class _Mapper:
             if ref is None:
                 products.append(
                     Bad(
-                        f"{what} {code} is not in the catalogue: no product sent so far has it",
+                        f"{what} {shorten(code)} is not in the catalogue: no product sent so far "
+                        "has it",
                         rule.label,
                         code,
                         hint="send (or validate together) the article file that defines it, or "
@@ -597,8 +600,8 @@ class _Mapper:
                     label = next((lb for s, _, lb in lp.rules if s == sub), None)
                     self._problem(
                         i,
-                        f"conflicts with {old!r} given for {level.name}.{sub} of {entity.name} "
-                        f"{top_key!r} in {where}",
+                        f"conflicts with {shorten(old)!r} given for {level.name}.{sub} of "
+                        f"{entity.name} {shorten(top_key)!r} in {where}",
                         label,
                         value,
                         hint="rows of the same object must agree; correct one of the two rows",
@@ -650,7 +653,7 @@ class _Mapper:
                 reported.add(j)
                 self._problem(
                     j,
-                    f"not sent: {entity_name} {label!r} also has row "
+                    f"not sent: {entity_name} {shorten(label)!r} also has row "
                     f"{self.table.row_numbers[first_bad]}, which has a problem",
                     entity=entity_name,
                     key=label,
@@ -697,8 +700,8 @@ class _Mapper:
                         entity,
                         (pid,),
                         row,
-                        f"variation id {vid!r} is already used by product {owner!r}: variation "
-                        "ids must be unique across all products",
+                        f"variation id {shorten(vid)!r} is already used by product "
+                        f"{shorten(owner)!r}: variation ids must be unique across all products",
                         "variation",
                         "id",
                         vid,
@@ -711,8 +714,9 @@ class _Mapper:
                             entity,
                             (pid,),
                             self._origin_row(entity, (pid,), "variation", "description", name),
-                            f"variation {vid!r} has the same name {name!r} as variation {first!r}: "
-                            "variant names must be unique within a product",
+                            f"variation {shorten(vid)!r} has the same name {shorten(name)!r} as "
+                            f"variation {shorten(first)!r}: variant names must be unique within a "
+                            "product",
                             "variation",
                             "description",
                             name,
@@ -733,8 +737,8 @@ class _Mapper:
                     entity,
                     (pid,),
                     row,
-                    f"size {sid!r} is not in sizetable {table_id!r} (it has "
-                    f"{', '.join(known)}); sizetables cannot change once created",
+                    f"size {shorten(sid)!r} is not in sizetable {shorten(table_id)!r} (it has "
+                    f"{listed(list(known), quote=False)}); sizetables cannot change once created",
                     "size",
                     "id",
                     sid,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pipeline.errors import RowError
+from pipeline.errors import RowError, shorten
+
+#: A problem's message is cut to this many characters (values in it are cut shorter still).
+MAX_MESSAGE = 1_000
 
 
 class RowProblem(RowError):
@@ -11,7 +14,9 @@ class RowProblem(RowError):
     ``str()`` gives ``file, row N, column 'X': message (value '...')``; for Excel the file part
     reads ``file, sheet 'S'``. ``source`` is the bare file name, ``entity``/``key`` the object
     the row belongs to when known, ``collateral`` marks a row that is fine itself but is not
-    sent because another row of the same object failed.
+    sent because another row of the same object failed. ``value`` is the cell cut to
+    :data:`~pipeline.errors.MAX_ECHO` characters ending in "…" (a cell can hold megabytes), the
+    message to :data:`MAX_MESSAGE`.
     """
 
     def __init__(
@@ -33,5 +38,12 @@ class RowProblem(RowError):
         self.entity = entity
         self.key = key
         self.collateral = collateral
-        where = f"{file}, sheet {sheet!r}" if sheet is not None else file
-        super().__init__(message, file=where, row=row, column=column, value=value, hint=hint)
+        where = f"{file}, sheet {shorten(sheet)!r}" if sheet is not None else file
+        super().__init__(
+            shorten(message, MAX_MESSAGE),
+            file=where,
+            row=row,
+            column=column,
+            value=None if value is None else shorten(value),
+            hint=hint,
+        )

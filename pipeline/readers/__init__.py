@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.errors import ReadError
 from pipeline.memory import collector_paused
 from pipeline.readers.excel import EXCEL_SUFFIXES, read_excel
-from pipeline.readers.safety import check_workbook
+from pipeline.readers.safety import check_text, check_workbook
 from pipeline.readers.table import ReadOptions, Table, column_letter
 from pipeline.readers.text import read_text
 
@@ -39,6 +39,7 @@ def read_table(path: Path, options: ReadOptions | None = None) -> Table:
             from dataclasses import replace
 
             options = replace(options, delimiter="\t")
+        check_text(path, options)
         return read_text(path, options)
     raise ReadError(
         f"unsupported file type {path.suffix or '(none)'}",

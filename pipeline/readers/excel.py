@@ -25,7 +25,8 @@ from typing import Any
 
 import python_calamine
 
-from pipeline.errors import ReadError
+from pipeline.errors import ReadError, listed, shorten
+from pipeline.readers.safety import MAX_COLUMNS, too_wide
 from pipeline.readers.table import ReadOptions, Table, build_table
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -44,7 +45,7 @@ def read_excel(path: Path, options: ReadOptions) -> Table:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own and OS errors; translate them here
         raise ReadError(
-            f"cannot be opened as an Excel workbook: {exc}",
+            f"cannot be opened as an Excel workbook: {shorten(str(exc), 300)}",
             file=file,
             hint="save it again from Excel as .xlsx, or export it as CSV",
         ) from exc
@@ -52,9 +53,27 @@ def read_excel(path: Path, options: ReadOptions) -> Table:
         names = list(workbook.sheet_names)
         sheet_name = _pick_sheet(names, options.sheet, file)
         try:
-            rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+            sheet = workbook.get_sheet_by_name(sheet_name)
         except Exception as exc:
-            raise ReadError(f"sheet {sheet_name!r} cannot be read: {exc}", file=file) from exc
+            raise ReadError(
+                f"sheet {shorten(sheet_name)!r} cannot be read: {shorten(str(exc), 300)}",
+                file=file,
+            ) from exc
+        if sheet.width > MAX_COLUMNS:  # wider than Excel allows: refused before the cells
+            raise too_wide(
+                file,
+                f"sheet {shorten(sheet_name)!r}",
+                sheet.width,
+                hint="Excel itself has no more columns: export the sheet again from the ERP, or "
+                "open it in Excel and save it again",
+            )
+        try:
+            rows = sheet.to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise ReadError(
+                f"sheet {shorten(sheet_name)!r} cannot be read: {shorten(str(exc), 300)}",
+                file=file,
+            ) from exc
     finally:
         workbook.close()
     patches = _scan_sheet_xml(path, names.index(sheet_name))
@@ -85,7 +104,7 @@ def read_excel(path: Path, options: ReadOptions) -> Table:
         records.pop()
     if not records:
         raise ReadError(
-            f"sheet {sheet_name!r} is empty: there is no header row",
+            f"sheet {shorten(sheet_name)!r} is empty: there is no header row",
             file=file,
             hint="check the sheet name in the mapping (read.sheet) and the ERP export",
         )
@@ -153,7 +172,7 @@ def _pick_sheet(names: list[str], wanted: str | int | None, file: str) -> str:
             return names[wanted]
         raise ReadError(
             f"there is no sheet number {wanted} (0-based); the workbook has {len(names)}: "
-            + ", ".join(repr(n) for n in names),
+            + listed(names),
             file=file,
         )
     if wanted in names:
@@ -162,7 +181,7 @@ def _pick_sheet(names: list[str], wanted: str | int | None, file: str) -> str:
     if wanted.casefold() in folded:
         return folded[wanted.casefold()]
     raise ReadError(
-        f"there is no sheet {wanted!r}; the workbook has: " + ", ".join(repr(n) for n in names),
+        f"there is no sheet {wanted!r}; the workbook has: " + listed(names),
         file=file,
         hint="fix read.sheet in the mapping",
     )
@@ -236,13 +255,13 @@ def _scan_sheet_xml(path: Path, sheet_index: int) -> dict[tuple[int, int], tuple
             text = (formula.group(1) or b"").decode("utf-8", "replace")
             found[(row, col)] = (
                 "error",
-                f"the formula ={_unescape(text)} has no computed value "
+                f"the formula ={shorten(_unescape(text))} has no computed value "
                 "(open the file in Excel and save it, or export values only)",
             )
             continue
         if cell_type == b"e":
             shown = value_match.group(1).decode("utf-8", "replace") if value_match else "#ERROR"
-            found[(row, col)] = ("error", f"the cell shows the Excel error {shown}")
+            found[(row, col)] = ("error", f"the cell shows the Excel error {shorten(shown)}")
             continue
         if padded and cell_type == b"n":
             style = _STYLE_ATTR.search(attrs)

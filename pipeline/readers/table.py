@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pipeline.errors import ReadError, shorten
+
 
 @dataclass(frozen=True)
 class ReadOptions:
@@ -58,7 +60,9 @@ class Table:
     @property
     def where(self) -> str:
         """The file (and sheet) as problem messages name it."""
-        return f"{self.file}, sheet {self.sheet!r}" if self.sheet is not None else self.file
+        if self.sheet is None:
+            return self.file
+        return f"{self.file}, sheet {shorten(self.sheet)!r}"
 
     def positions(self, name: str) -> list[int]:
         """Every column index whose header is ``name`` (more than one: a duplicate header)."""
@@ -91,8 +95,6 @@ def build_table(
     ``first_row_number`` is the spreadsheet row number of ``records[0]`` (the header);
     ``cell_errors`` is keyed by (record index, column index) and re-keyed to data rows here.
     """
-    from pipeline.errors import ReadError
-
     if not records:
         raise ReadError(
             "the file is empty: there is no header row",

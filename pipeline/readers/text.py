@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import ReadError
+from pipeline.errors import ReadError, shorten
 from pipeline.readers.table import ReadOptions, Table, build_table
 
 #: Delimiters tried when none is given, in order of preference on a tie.
@@ -82,7 +82,7 @@ def sniff_delimiter(text: str) -> str:
         return ","
     best, best_score = ",", (0, 0)
     for delim in DELIMITERS:
-        counts = [_count_outside_quotes(ln, delim) for ln in lines]
+        counts = [count_outside_quotes(ln, delim) for ln in lines]
         first = counts[0]
         if first == 0:
             continue
@@ -93,7 +93,8 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _count_outside_quotes(line: str, delim: str) -> int:
+def count_outside_quotes(line: str, delim: str) -> int:
+    """How often ``delim`` is in ``line`` outside double quotes."""
     if '"' not in line:
         return line.count(delim)
     count, quoted = 0, False
@@ -170,6 +171,13 @@ def read_text(path: Path, options: ReadOptions) -> Table:
     except UnicodeDecodeError:
         decode(data, encoding, file)  # raises the ReadError that names the line
         raise
+    except UnicodeError as exc:  # pandas: "UTF-16 stream does not start with BOM"
+        raise ReadError(
+            f"cannot be read as {encoding}: {shorten(str(exc))}",
+            file=file,
+            hint="a UTF-16 file without a byte order mark needs `encoding: utf-16-le` (or "
+            "utf-16-be) under `read:` in the mapping",
+        ) from exc
     except pd.errors.EmptyDataError:
         return build_table(file, [], first_row_number=options.header_row, options=options)
     except pd.errors.ParserError:
@@ -239,7 +247,9 @@ def _read_slow(file: str, body: str, delimiter: str, encoding: str, options: Rea
             )
         )
     except csv.Error as exc:
-        raise ReadError(f"cannot be split into columns: {exc}", file=file) from exc
+        raise ReadError(
+            f"cannot be split into columns: {shorten(str(exc), 300)}", file=file
+        ) from exc
     return build_table(
         file,
         records,
