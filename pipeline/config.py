@@ -13,14 +13,24 @@ The environment wins over the file: ``CENTRA_URL`` replaces ``centra.url``,
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.errors import ConfigError
 from pipeline.secrets import Secret
@@ -36,6 +46,34 @@ class _Model(BaseModel):
 class TimeoutSettings(_Model):
     connect: float = Field(10.0, gt=0, description="seconds to open a connection")
     read: float = Field(120.0, gt=0, description="seconds to wait for data once sent")
+    deadline: float | None = Field(
+        None,
+        gt=0,
+        description="seconds one attempt may take in all, from connecting to the answer's last "
+        "byte (default: 300, or 2.5 x read if that is more)",
+    )
+
+    @model_validator(mode="after")
+    def _deadline_covers_read(self) -> TimeoutSettings:
+        if self.deadline is not None and self.deadline < self.read:
+            raise ValueError(
+                f"deadline ({self.deadline:g} s) must not be shorter than read "
+                f"({self.read:g} s): Centra sends nothing until it has applied the whole "
+                "request, so the deadline must leave it the read timeout and more"
+            )
+        return self
+
+    @property
+    def request_deadline(self) -> float:
+        """The deadline in force: the configured one, or one that leaves the read timeout room.
+
+        The read timeout already bounds how long Centra may work on a batch before its first
+        byte; the rest is for sending the request and reading an answer of up to
+        ``max_response_mb`` on a slow link.
+        """
+        if self.deadline is not None:
+            return self.deadline
+        return max(300.0, 2.5 * self.read)
 
 
 class RetrySettings(_Model):
@@ -55,14 +93,10 @@ class CentraSettings(_Model):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
-            raise ValueError(
-                "must not contain a username or password; use CENTRA_USERNAME/PASSWORD"
-            )
+        if value is not None:
+            problem = url_problem(value)
+            if problem:
+                raise ValueError(problem)
         return value
 
 
@@ -190,7 +224,12 @@ def load_settings(
         problems.extend(_pydantic_problems(exc))
         parsed = None
 
-    url = env.get("CENTRA_URL") or (parsed.centra.url if parsed else None)
+    env_url = (env.get("CENTRA_URL") or "").strip()
+    if env_url:
+        problem = url_problem(env_url)
+        if problem:
+            problems.append(("CENTRA_URL (environment)", problem))
+    url = env_url or (parsed.centra.url if parsed else None)
     if not url and parsed is not None:
         problems.append(("centra.url", "missing: set centra.url in pipeline.yaml or CENTRA_URL"))
     username, password = None, None
@@ -215,6 +254,41 @@ def load_settings(
         url=url or "",
         credentials=Credentials(username or "", Secret(password or "")),
     )
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a Centra endpoint URL, said so that a person can fix it; None if fine.
+
+    Example::
+
+        url_problem("localhost:8080/soap")   # "the Centra URL must start with http:// ..."
+    """
+    shown = repr(re.sub(r"^([^/]*//)?[^/@]*@", r"\1***@", url))  # never echo a password
+    if not url.startswith(("http://", "https://")):
+        if "://" in url or "@" in url:
+            fix = "write the whole endpoint, https://<instance>/<ams-path>/system/service/module/soap/api"
+        else:
+            fix = f"write https://{url} (or http:// for a local sandbox)"
+        return f"the Centra URL must start with http:// or https:// (got {shown}): {fix}"
+    if re.search(r"[\s\x00-\x1f\x7f]", url):
+        return f"the Centra URL must not contain spaces or control characters (got {shown})"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
+    except ValueError as exc:
+        return f"the Centra URL is not a valid URL: {exc} (got {shown})"
+    if "@" in parts.netloc:
+        return (
+            "the Centra URL must not contain a username or password; use CENTRA_USERNAME/PASSWORD"
+        )
+    if not parts.hostname:
+        return f"the Centra URL names no host (got {shown}); e.g. https://<instance>/..."
+    if not re.fullmatch(r"[\w.-]+", parts.hostname):
+        try:
+            ipaddress.IPv6Address(parts.hostname)
+        except ValueError:
+            return f"the Centra URL's host is not a host name or IP address (got {shown})"
+    return None
 
 
 def _credentials(
@@ -261,6 +335,8 @@ def _pydantic_problems(exc: ValidationError) -> list[tuple[str, str]]:
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown setting (misspelt?)"
+        elif error["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         elif "input" in error and not isinstance(error["input"], (dict, list)):
             message = f"{message} (got {error['input']!r})"
         problems.append((path, message))

@@ -274,7 +274,7 @@ def client_from_settings(settings: Any, *, history: History | None = None) -> Ce
     """A client configured from :class:`pipeline.config.Settings`."""
     centra = settings.centra
     transport = HTTPTransport(
-        Timeouts(centra.timeouts.connect, centra.timeouts.read),
+        Timeouts(centra.timeouts.connect, centra.timeouts.read, centra.timeouts.request_deadline),
         max_response_bytes=centra.max_response_mb * 1024 * 1024,
     )
     return CentraClient(

@@ -30,6 +30,9 @@ def ping(ctx: Context) -> None:
     try:
         with client_from_settings(settings) as client:
             result = ping_centra(client)
+    except ConfigError as exc:  # a URL the configuration let through but the client cannot use
+        fail(exc)
+        return
     except CentraError as exc:
         if ctx.json:
             click.echo(json.dumps({"ok": False, "error": str(exc), "exit_code": EXIT_UNREACHABLE}))
