@@ -19,7 +19,7 @@ How it works:
   (an exception in it, the inbox folder vanishing) is logged and the observer restarted; a
   missing inbox (share unmounted) or one that cannot be used (a file, no permission) is
   logged once and rescanned until it is back, while events are still pulled; a broken
-  mapping is logged (once per change of ``mappings/``) and only the files it would read fail;
+  mapping is logged (once per change of ``mappings/``) and only the files it would read wait;
   Centra unreachable or an I/O error is logged and retried with backoff. A refused login
   stops with exit 3, so retries cannot lock the account. None of these stops it at start
   either: only a wrong ``pipeline.yaml`` (exit 2) or another ``watch`` (exit 4) does.
@@ -259,9 +259,10 @@ class Watcher:
         self._next_observer_try = 0.0
         self._retry_at = 0.0
         self._backoff = 0.0
-        # Files no mapping matches stay in the inbox: report each once, not every rescan,
-        # until the file or a mapping changes.
-        self._unmatched: dict[str, tuple[int, int]] = {}  # name -> (size, mtime_ns)
+        # Files a cycle left in the inbox (no mapping matches them, or theirs is broken): report
+        # each once and start no cycle for it on every rescan, until the file or a mapping
+        # changes.
+        self._left: dict[str, tuple[int, int]] = {}  # readable name -> (size, mtime_ns)
         self._mappings_seen: frozenset[tuple[str, int, int]] = frozenset()
         # What was last said about the mappings, the inbox and the observer: each problem is
         # logged when it appears or changes, not on every rescan.
@@ -379,9 +380,9 @@ class Watcher:
             log.warning("the inbox %s is back; importing its files again", self.inbox)
             self._inbox_problem = None
         outcome.next_due = scan.next_due
-        if self._unmatched and _stamp(self.settings.folder("mappings")) != self._mappings_seen:
-            self._unmatched.clear()  # a mapping changed: files no mapping matched may match now
-        ready = [p for p in scan.ready if not self._known_unmatched(p)]
+        if self._left and _stamp(self.settings.folder("mappings")) != self._mappings_seen:
+            self._left.clear()  # a mapping changed: the files left may be imported now
+        ready = [p for p in scan.ready if not self._known_left(p)]
         leftovers = bool(self.journal.unfinished_files())
         if ready or leftovers or force:
             processed = self.counters.files
@@ -418,7 +419,7 @@ class Watcher:
     def _check_mappings(self) -> None:
         """Say when a mapping is broken (at start, and whenever mappings/ changes).
 
-        The watcher goes on: ``run_batch`` fails only the files a broken mapping would read.
+        The watcher goes on: ``run_batch`` leaves only the files a broken mapping would read.
         """
         folder = self.settings.folder("mappings")
         stamp = _stamp(folder)
@@ -430,9 +431,9 @@ class Watcher:
         except MappingError as exc:
             self._mapping_problem = True
             log.error(
-                "%s; watch keeps running: the files a broken mapping would read fail until it "
-                "is fixed, other files are imported and events pulled as usual; a fixed "
-                "mapping is used from the next rescan",
+                "%s; watch keeps running: the files a broken mapping would read wait in the "
+                "inbox until it is fixed, other files are imported and events pulled as usual; "
+                "a fixed mapping is used from the next rescan",
                 error_text(exc),
             )
             return
@@ -440,8 +441,8 @@ class Watcher:
             log.warning("the mappings in %s are valid again", folder)
             self._mapping_problem = False
 
-    def _known_unmatched(self, path: Path) -> bool:
-        known = self._unmatched.get(path.name)
+    def _known_left(self, path: Path) -> bool:
+        known = self._left.get(path.name)
         if known is None:
             return False
         try:
@@ -521,26 +522,48 @@ class Watcher:
         )
 
     def _count(self, summary: RunSummary) -> list[FileResult]:
-        """Count the cycle's files; those to log (not settling ones, no unmatched one twice)."""
+        """Count the cycle's files; those to log (not settling ones, none left twice).
+
+        A file the cycle left in the inbox (no mapping matches it, or its mapping is broken)
+        is remembered: it starts no cycle and is not logged again until it or a mapping
+        changes. Without that, each rescan would run a cycle for it, at once and forever.
+        """
         shown: list[FileResult] = []
+        inbox: dict[str, tuple[int, int]] | None = None
         for f in summary.files:
+            if f.status in ("unmatched", "failed") and not f.archived:
+                inbox = self._inbox_files() if inbox is None else inbox
+                stamp = inbox.get(f.name)
+                if stamp is not None:  # still in the inbox: left there
+                    said = self._left.get(f.name) == stamp
+                    self._left[f.name] = stamp
+                    self._mappings_seen = _stamp(self.settings.folder("mappings"))
+                    if not said:
+                        shown.append(f)
+                    continue
+                if f.status == "unmatched":
+                    continue  # gone meanwhile
             if f.status in ("done", "failed", "duplicate"):
                 self.counters.files += 1
             elif f.status == "waiting":
                 continue  # settling: looked at again when it may be ready
-            elif f.status == "unmatched":
-                try:
-                    info = (self.inbox / f.name).stat()
-                except OSError:
-                    continue
-                stamp = (info.st_size, info.st_mtime_ns)
-                said = self._unmatched.get(f.name) == stamp
-                self._unmatched[f.name] = stamp
-                self._mappings_seen = _stamp(self.settings.folder("mappings"))
-                if said:
-                    continue
             shown.append(f)
         return shown
+
+    def _inbox_files(self) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) of each file in the inbox, by name."""
+        try:
+            entries = list(os.scandir(self.inbox))
+        except OSError:
+            return {}
+        found: dict[str, tuple[int, int]] = {}
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            found[entry.name] = (info.st_size, info.st_mtime_ns)
+        return found
 
     # -- the observer ---------------------------------------------------------------------
 

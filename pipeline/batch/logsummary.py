@@ -98,10 +98,15 @@ def file_line(f: FileResult) -> tuple[int, str]:
             )
         return logging.INFO, f"{f.name}: imported{_entities(f)}: {_counts(f)}{report}"
     if f.status == "failed":
-        again = f"`centra-pipeline push {f.archived}`" if f.archived else "push it again"
+        # archived: it is pushed again once fixed; not archived, its message says what next
+        todo = (
+            f"; what to do: fix it (or its mapping), then `centra-pipeline push {f.archived}`"
+            if f.archived
+            else ""
+        )
         return logging.ERROR, (
             f"{f.name}: failed, not imported{_entities(f)}: {_counts(f)}{message}"
-            f"{_first_errors(f)}{report}; what to do: fix it (or its mapping), then {again}"
+            f"{_first_errors(f)}{report}{todo}"
         )
     said = _short(f.message) or "no reason given"
     if f.status == "duplicate":
@@ -137,10 +142,17 @@ def events_line(events: dict[str, Any]) -> tuple[int, str]:
     return logging.INFO, text
 
 
-def _exit_code(files: Sequence[FileResult], error: BaseException | None) -> int:
+def _code(error: BaseException) -> int:
+    return error.exit_code if isinstance(error, PipelineError) else 1
+
+
+def _exit_code(
+    files: Sequence[FileResult], error: BaseException | None, problems: Sequence[BaseException]
+) -> int:
     if error is not None:
-        return error.exit_code if isinstance(error, PipelineError) else 1
-    return 1 if any(f.status == "failed" or f.failed for f in files) else 0
+        return _code(error)
+    bad = 1 if any(f.status == "failed" or f.failed for f in files) else 0
+    return max([bad, *(_code(p) for p in problems)])
 
 
 def _names(files: list[FileResult]) -> str:
@@ -148,12 +160,14 @@ def _names(files: list[FileResult]) -> str:
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
-def _reason(files: Sequence[FileResult], error: BaseException | None) -> str:
+def _reason(
+    files: Sequence[FileResult], error: BaseException | None, problems: Sequence[BaseException]
+) -> str:
     if error is not None:
         return error_text(error)
     failed = [f for f in files if f.status == "failed"]
     rows = [f for f in files if f.status != "failed" and f.failed]
-    parts = []
+    parts = [error_text(p) for p in problems]
     if failed:
         parts.append(f"{len(failed)} file(s) failed: {_names(failed)}")
     if rows:
@@ -167,6 +181,7 @@ def log_outcome(
     files: Sequence[FileResult] = (),
     events: dict[str, Any] | None = None,
     error: BaseException | None = None,
+    problems: Sequence[BaseException] = (),
     code: int | None = None,
     shown: Sequence[FileResult] | None = None,
     then: str = "",
@@ -174,14 +189,16 @@ def log_outcome(
 ) -> int:
     """Log a command's files, its pull and its last line; the exit code.
 
-    ``files`` decide the exit code (unless ``code`` or ``error`` does); ``shown`` (default:
+    ``files`` decide the exit code (unless ``code`` or ``error`` does), with ``problems``:
+    errors that stopped a part of the run only (a broken mapping, a failed pull), which the
+    last line names too. ``shown`` (default:
     all of them) are the ones logged (``watch`` leaves out what it reported before). ``then``
     is added to the last line (``watch``: when it tries again). With ``quiet_when_idle``
     (``watch``), a cycle that found nothing to do logs its lines at DEBUG only.
     """
     log = _logger(command)
     shown = files if shown is None else shown
-    code = _exit_code(files, error) if code is None else code
+    code = _exit_code(files, error, problems) if code is None else code
     fetched = bool(events and (events.get("fetched") or events.get("recovered")))
     idle = quiet_when_idle and not shown and not fetched and code == 0
     if events is not None and (fetched or not quiet_when_idle or code != 0):
@@ -189,7 +206,7 @@ def log_outcome(
     for f in shown:
         log.log(*file_line(f))
     last = f"{command} finished, exit {code}"
-    reason = _reason(files, error) if code != 0 else ""
+    reason = _reason(files, error, problems) if code != 0 else ""
     if reason:
         last += f": {reason}"
     if then:
@@ -214,6 +231,8 @@ def log_summary(command: str, summary: RunSummary, **options: Any) -> int:
         files=summary.files,
         events=summary.events,
         error=summary.stopped,
+        # errors that stopped a part of the run (run_batch may not report any)
+        problems=getattr(summary, "problems", ()),
         code=summary.exit_code,
         **options,
     )
