@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS files (
     rows_skipped INTEGER DEFAULT 0,
     rows_failed INTEGER DEFAULT 0,
     claimed_at REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL,
+    forced INTEGER DEFAULT 0,      -- push --force: the duplicate check does not apply
+    planned_status TEXT            -- the status it gets once moved to archive_path
 );
 CREATE INDEX IF NOT EXISTS files_sha ON files (sha256, status);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -118,6 +120,23 @@ CREATE TABLE IF NOT EXISTS counters (
 """
 
 
+#: Columns added after the first release: (table, column, declaration) for older journals.
+_ADDED_COLUMNS = (
+    ("files", "forced", "INTEGER DEFAULT 0"),
+    ("files", "planned_status", "TEXT"),
+)
+#: Messages and summaries are capped: a file's content must never blow up the journal.
+MAX_MESSAGE = 4000
+MAX_SUMMARY = 1_000_000
+
+
+def cap(text: str | None, limit: int = MAX_MESSAGE) -> str | None:
+    """``text`` cut to ``limit`` characters, saying how much was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"... ({len(text) - limit:,} more characters)"
+
+
 @dataclass(frozen=True)
 class FileRecord:
     id: int
@@ -130,6 +149,8 @@ class FileRecord:
     report_path: str | None
     message: str | None
     run_id: int | None
+    forced: bool = False
+    planned_status: str | None = None
 
 
 class Journal:
@@ -151,6 +172,10 @@ class Journal:
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(SCHEMA)
+        for table, column, declaration in _ADDED_COLUMNS:
+            have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         return cls(db, path)
 
     def close(self) -> None:
@@ -192,7 +217,7 @@ class Journal:
         with self.transaction() as db:
             db.execute(
                 "UPDATE runs SET finished = ?, exit_code = ?, summary = ? WHERE id = ?",
-                (time.time(), exit_code, json.dumps(summary), run_id),
+                (time.time(), exit_code, _summary_text(summary), run_id),
             )
 
     def last_runs(self, limit: int = 5) -> list[dict[str, Any]]:
@@ -210,11 +235,12 @@ class Journal:
     # -- inbox files ----------------------------------------------------------------------
 
     _FILE_COLUMNS = (
-        "id, sha256, name, size, status, claimed_path, archive_path, report_path, message, run_id"
+        "id, sha256, name, size, status, claimed_path, archive_path, report_path, message, run_id, "
+        "forced, planned_status"
     )
 
     def _file(self, row: Sequence[Any] | None) -> FileRecord | None:
-        return None if row is None else FileRecord(*row)
+        return None if row is None else self._record(row)
 
     def done_with_content(self, sha256: str) -> FileRecord | None:
         """A file with this content that was already imported (status done)."""
@@ -225,28 +251,72 @@ class Journal:
         ).fetchone()
         return self._file(row)
 
-    def claim_file(self, sha256: str, name: str, size: int, run_id: int, claimed_path: str) -> int:
+    def claim_file(
+        self,
+        sha256: str,
+        name: str,
+        size: int,
+        run_id: int,
+        claimed_path: str,
+        *,
+        forced: bool = False,
+    ) -> FileRecord:
         with self.transaction() as db:
             cur = db.execute(
-                "INSERT INTO files (sha256, name, size, run_id, status, claimed_path, claimed_at) "
-                "VALUES (?, ?, ?, ?, 'claimed', ?, ?)",
-                (sha256, name, size, run_id, claimed_path, time.time()),
+                "INSERT INTO files (sha256, name, size, run_id, status, claimed_path, claimed_at, "
+                "forced) VALUES (?, ?, ?, ?, 'claimed', ?, ?, ?)",
+                (sha256, name, size, run_id, claimed_path, time.time(), int(forced)),
             )
-        return int(cur.lastrowid or 0)
+        fid = int(cur.lastrowid or 0)
+        return FileRecord(
+            fid, sha256, name, size, "claimed", claimed_path, None, None, None, run_id, forced
+        )
 
-    def plan_archive(self, file_id: int, archive_path: str, report_path: str) -> None:
-        """Record where a claimed file is about to be archived (so a crash mid-move resumes)."""
+    def plan_archive(
+        self,
+        file_id: int,
+        archive_path: str,
+        report_path: str,
+        *,
+        status: str,
+        message: str | None = None,
+    ) -> None:
+        """Record where a claimed file is about to be archived, and the status it will have
+        there, so that a run killed mid-move is finished with the right status."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE files SET archive_path = ?, report_path = ? WHERE id = ?",
-                (archive_path, report_path, file_id),
+                "UPDATE files SET archive_path = ?, report_path = ?, planned_status = ?, "
+                "message = ? WHERE id = ?",
+                (archive_path, report_path, status, cap(message), file_id),
             )
 
     def unfinished_files(self) -> list[FileRecord]:
         rows = self.db.execute(
             f"SELECT {self._FILE_COLUMNS} FROM files WHERE status = 'claimed' ORDER BY id"
         ).fetchall()
-        return [FileRecord(*r) for r in rows]
+        return [self._record(r) for r in rows]
+
+    @staticmethod
+    def _record(row: Sequence[Any]) -> FileRecord:
+        fid, sha, name, size, status, claimed, archive, report, message, run_id = row[:10]
+        return FileRecord(
+            fid,
+            sha,
+            name,
+            size,
+            status,
+            claimed,
+            archive,
+            report,
+            message,
+            run_id,
+            bool(row[10]),
+            row[11],
+        )
+
+    def has_chunks(self, file_id: int) -> bool:
+        """Whether any chunk of this file has been answered (something of it was sent)."""
+        return self._one("SELECT 1 FROM chunks WHERE file_id = ? LIMIT 1", (file_id,)) is not None
 
     def finish_file(
         self,
@@ -269,7 +339,7 @@ class Journal:
                     status,
                     archive_path,
                     report_path,
-                    message,
+                    cap(message),
                     mapping,
                     ",".join(entities),
                     *counts,
@@ -384,6 +454,21 @@ class Journal:
                 (name,),
             )
             return int(self._one("SELECT value FROM counters WHERE name = ?", (name,)))
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    """A run's summary as JSON, within MAX_SUMMARY characters (files beyond that are counted)."""
+    text = json.dumps(summary)
+    files = summary.get("files")
+    if len(text) <= MAX_SUMMARY or not isinstance(files, list):
+        return text
+    kept = dict(summary)
+    while files and len(text) > MAX_SUMMARY:
+        files = files[: len(files) // 2]
+        kept["files"] = files
+        kept["files_left_out"] = len(summary["files"]) - len(files)
+        text = json.dumps(kept)
+    return text
 
 
 def json_value(text: str | None) -> Any:

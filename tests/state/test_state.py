@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import LockedError
-from pipeline.state.atomic import move_durably, unique_path, write_atomic
+from pipeline.state.atomic import (
+    SymlinkedFolder,
+    fit_name,
+    move_durably,
+    temp_prefix,
+    unique_path,
+    write_atomic,
+)
 from pipeline.state.journal import Journal
 from pipeline.state.lock import WorkspaceLock
 
@@ -76,7 +84,7 @@ def test_journal_records_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     with Journal.open(path) as journal:
         run = journal.start_run("run")
-        fid = journal.claim_file("abc", "a.csv", 3, run, "/x/a.csv")
+        fid = journal.claim_file("abc", "a.csv", 3, run, "/x/a.csv").id
         journal.record_chunk(fid, "0:products", 0, [("sent", ""), ("failed", "bad size")])
         journal.index_catalogue([("1234567890123", "TURTLE001RED01", "T001", "T001_RED", "S")])
     with Journal.open(path) as journal:
@@ -97,3 +105,74 @@ def test_sighting_restarts_the_settle_window_when_the_file_changes(tmp_path: Pat
         assert journal.sighting("a.csv", 10, 1, now=100.0) == 100.0
         assert journal.sighting("a.csv", 10, 1, now=105.0) == 100.0
         assert journal.sighting("a.csv", 20, 2, now=106.0) == 106.0
+
+
+def test_a_journal_of_an_older_version_gains_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    with sqlite3.connect(path) as db:  # the files table as the first release made it
+        db.execute(
+            "CREATE TABLE files (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, name TEXT NOT NULL,"
+            " size INTEGER NOT NULL, run_id INTEGER, status TEXT NOT NULL, claimed_path TEXT,"
+            " mapping TEXT, entities TEXT, archive_path TEXT, report_path TEXT, message TEXT,"
+            " rows_sent INTEGER DEFAULT 0, rows_skipped INTEGER DEFAULT 0,"
+            " rows_failed INTEGER DEFAULT 0, claimed_at REAL NOT NULL, finished_at REAL)"
+        )
+        db.execute(
+            "INSERT INTO files (sha256, name, size, status, claimed_path, claimed_at) "
+            "VALUES ('abc', 'old.csv', 3, 'claimed', '/x/old.csv', 0)"
+        )
+    with Journal.open(path) as journal:
+        (old,) = journal.unfinished_files()
+        assert (old.name, old.forced, old.planned_status) == ("old.csv", False, None)
+        new = journal.claim_file("def", "new.csv", 3, 1, "/x/new.csv", forced=True)
+        journal.plan_archive(new.id, "/a/new.csv", "/a/new.csv.result.csv", status="failed")
+        assert [(f.name, f.forced, f.planned_status) for f in journal.unfinished_files()] == [
+            ("old.csv", False, None),
+            ("new.csv", True, "failed"),
+        ]
+
+
+def test_journal_messages_are_capped(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        record = journal.claim_file("abc", "a.csv", 3, 1, "/x/a.csv")
+        journal.finish_file(
+            record.id, status="failed", archive_path=None, report_path=None, message="x" * 10**7
+        )
+        (row,) = journal.recent_files()
+        assert len(row["message"]) < 5000 and row["message"].endswith("more characters)")
+
+
+def test_long_names_are_shortened_to_distinct_valid_names(tmp_path: Path) -> None:
+    a, b = "a" * 250 + "1.csv", "a" * 250 + "2.csv"  # 255 bytes each: valid as they are
+    assert fit_name(a) == a
+    short_a, short_b = fit_name(a + ".result.csv"), fit_name(b + ".result.csv")
+    assert short_a != short_b and short_a.endswith(".csv.result.csv")
+    assert max(len(short_a.encode()), len(short_b.encode())) <= 255
+    umlauts = "ü" * 127 + ".csv"  # 258 bytes: cut between characters, never inside one
+    assert fit_name(umlauts).encode().decode() == fit_name(umlauts)
+    assert len(temp_prefix(a).encode()) + 12 <= 255
+    write_atomic(tmp_path / a, b"x")  # its temp name fits too
+    assert (tmp_path / a).read_bytes() == b"x"
+    assert len(unique_path(tmp_path, a).name.encode()) <= 255
+
+
+def test_a_move_killed_between_link_and_unlink_is_finished(tmp_path: Path) -> None:
+    source, target = tmp_path / "in" / "a.csv", tmp_path / "archive" / "day" / "a.csv"
+    source.parent.mkdir()
+    source.write_bytes(b"rows")
+    target.parent.mkdir(parents=True)
+    os.link(source, target)  # where the kill left it
+    move_durably(source, target, resume=True)
+    assert not source.exists() and target.read_bytes() == b"rows"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.csv"]
+
+
+def test_moves_refuse_symlinked_folders(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "failed").symlink_to(tmp_path / "elsewhere")
+    source = tmp_path / "a.csv"
+    source.write_bytes(b"x")
+    with pytest.raises(SymlinkedFolder, match="symbolic link"):
+        move_durably(source, tmp_path / "archive" / "failed" / "a.csv")
+    assert source.exists() and list((tmp_path / "elsewhere").iterdir()) == []
