@@ -69,7 +69,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError, LockedError, LoginRefused, MappingError, PipelineError
 from pipeline.mapping.schema import load_mappings
 from pipeline.outbox.pull import pull_events
-from pipeline.state.inbox import scan_inbox
+from pipeline.state.inbox import readable_name, scan_inbox
 from pipeline.state.journal import Journal
 from pipeline.state.lock import WorkspaceLock
 
@@ -442,7 +442,7 @@ class Watcher:
             self._mapping_problem = False
 
     def _known_left(self, path: Path) -> bool:
-        known = self._left.get(path.name)
+        known = self._left.get(readable_name(path.name))
         if known is None:
             return False
         try:
@@ -551,7 +551,7 @@ class Watcher:
         return shown
 
     def _inbox_files(self) -> dict[str, tuple[int, int]]:
-        """(size, mtime_ns) of each file in the inbox, by name."""
+        """(size, mtime_ns) of each file in the inbox, by its readable name."""
         try:
             entries = list(os.scandir(self.inbox))
         except OSError:
@@ -562,7 +562,7 @@ class Watcher:
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            found[entry.name] = (info.st_size, info.st_mtime_ns)
+            found[readable_name(entry.name)] = (info.st_size, info.st_mtime_ns)
         return found
 
     # -- the observer ---------------------------------------------------------------------

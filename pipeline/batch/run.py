@@ -17,9 +17,11 @@ again, which is safe because every *_Update is an upsert.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import hashlib
 import logging
+import os
 import shutil
 import threading
 import time
@@ -46,9 +48,18 @@ from pipeline.config import Settings
 from pipeline.errors import CentraError, ConfigError, InputError, LoginRefused, PipelineError
 from pipeline.mapping.engine import MappedFile, MappedObject, map_file
 from pipeline.mapping.problems import RowProblem
-from pipeline.mapping.schema import CompiledMapping, load_mappings
-from pipeline.state.atomic import move_durably, unique_path
-from pipeline.state.inbox import is_ignored, scan_inbox
+from pipeline.mapping.schema import BrokenMapping, CompiledMapping, load_mappings_leniently
+from pipeline.state.atomic import (
+    SymlinkedFolder,
+    ensure_folder,
+    fit_name,
+    move_durably,
+    refuse_symlink,
+    same_file,
+    temp_prefix,
+    unique_path,
+)
+from pipeline.state.inbox import is_ignored, readable_name, scan_inbox
 from pipeline.state.journal import FileRecord, Journal
 from pipeline.testhooks import crash_point
 from pipeline.vocabulary import ORDER
@@ -56,6 +67,13 @@ from pipeline.vocabulary import ORDER
 log = logging.getLogger(__name__)
 
 PROCESSING = ".processing"
+#: What a file that changed after its claim is told (a writer was still copying it).
+_CHANGED_HINT = (
+    "push the file again from archive/failed/ once it is complete. So that the pipeline never "
+    "takes a file that is still being written, set inbox.done_marker: true (the ERP writes "
+    "NAME.done when NAME is complete), or have the ERP write under a temp name (NAME.tmp) and "
+    "rename it when done"
+)
 
 
 @dataclass
@@ -97,13 +115,15 @@ class RunSummary:
     seconds: float = 0.0
     events: dict[str, Any] | None = None
     stopped: PipelineError | None = None
+    #: errors that stopped a part of the run, not all of it (a broken mapping, a failed pull)
+    problems: list[PipelineError] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         if self.stopped is not None:
             return self.stopped.exit_code
         bad = any(f.status == "failed" or f.failed for f in self.files)
-        return 1 if bad else 0
+        return max([1 if bad else 0, *(p.exit_code for p in self.problems)])
 
 
 class Progress:
@@ -132,6 +152,8 @@ class _Work:
     parts: list[_Part]
     error: str | None = None
     hint: str = ""
+    #: why the file was claimed under another name than it had in the inbox
+    renamed: str = ""
 
     @property
     def entities(self) -> list[str]:
@@ -165,45 +187,49 @@ def run_batch(
     started = time.monotonic()
     summary = RunSummary()
     progress = progress or Progress()
-    mappings = load_mappings(settings.folder("mappings"))
+    mappings, broken = load_mappings_leniently(settings.folder("mappings"))
     if not settings.folder("inbox").is_dir():
         raise ConfigError(
             f"the inbox {settings.folder('inbox')} does not exist",
             hint="create it (or mount the share it lives on); the pipeline does not create it, "
             "so that an unmounted share is noticed",
         )
+    _check_working_folders(settings)
     run_id = journal.start_run(command or ("push" if push else "run"))
     try:
+        for mapping in broken:
+            summary.problems.append(mapping.error())
+            log.error("%s", mapping.error())
         if pull is not None:
-            summary.events = pull()  # events before stock: stock is free-to-allocate
-        work = _resume(settings, journal, mappings, summary)
+            _pull(pull, summary)  # events before stock: stock is free-to-allocate
+        work = _resume(settings, journal, mappings, broken, summary)
         if push is not None:
-            work += _claim_pushed(settings, journal, mappings, push, run_id, force, summary)
+            work += _claim_pushed(settings, journal, mappings, broken, push, run_id, force)
         else:
             work += _claim_ready(
                 settings,
                 journal,
                 mappings,
+                broken,
                 run_id,
-                force,
                 summary,
                 wait_for_settle,
                 sleep,
                 should_stop,
             )
+        work = _drop_duplicates(settings, journal, work, summary)
         _map_all(work, journal)
+        crash_point("after_map")
+        for item in work:
+            _check_unchanged(item, hash_it=False)
         progress.start(sum(len(p.mapped.objects) for w in work for p in w.parts if p.mapped))
         _send_all(settings, client, journal, work, summary, progress, should_stop)
     except (LoginRefused, CentraError) as exc:
         summary.stopped = exc
         log.error("the run stopped: %s (claimed files stay claimed; the next run resumes)", exc)
     except OSError as exc:
-        # Disk full or no permission in the archive (or the processing area): stop cleanly.
-        summary.stopped = PipelineError(
-            f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}",
-            hint="free disk space (or fix permissions); files not yet archived stay claimed in "
-            "inbox/.processing/ and the next run finishes them without re-sending",
-        )
+        # Disk full, no permission, a name too long, a symlinked folder: stop cleanly.
+        summary.stopped = os_error_advice(exc)
         log.error("the run stopped: %s", summary.stopped)
     finally:
         summary.seconds = time.monotonic() - started
@@ -213,12 +239,86 @@ def run_batch(
     return summary
 
 
+def _pull(pull: Callable[[], dict[str, Any]], summary: RunSummary) -> None:
+    """Pull events; an export mapping's problem stops the pull, not the imports."""
+    try:
+        summary.events = pull()
+    except (LoginRefused, CentraError):
+        raise
+    except PipelineError as exc:
+        summary.problems.append(exc)
+        log.error("the pull stopped (the imports go on): %s", exc)
+
+
+def os_error_advice(exc: OSError) -> PipelineError:
+    """An OSError while working on files, as an error that names its real cause and the fix."""
+    what = f"{exc.filename}" if exc.filename else "a file"
+    after = (
+        "; files not yet archived stay claimed in inbox/.processing/ and the next run finishes "
+        "them without re-sending"
+    )
+    if isinstance(exc, SymlinkedFolder):
+        return ConfigError(
+            exc.strerror or str(exc),
+            hint=f"remove the link (rm {exc.filename}); the next run creates a real folder{after}",
+        )
+    code = exc.errno
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        cause, hint = "the disk is full", "free disk space (or raise the quota)"
+    elif code in (errno.EACCES, errno.EPERM):
+        user = _user()
+        cause = "permission denied"
+        hint = f"give the user {user} permission to write there (the folder's owner or mode)"
+    elif code == errno.EROFS:
+        cause, hint = "the file system is read-only", "remount it writable, or move the folder"
+    elif code == errno.ENAMETOOLONG:
+        cause = "the file name is too long for the file system"
+        hint = "rename the file to a shorter name and drop it again"
+    elif code == errno.ENOTDIR:
+        cause = "a part of the path is not a folder"
+        hint = "make it a folder (a file has its name), or point the setting elsewhere"
+    elif code == errno.EEXIST:
+        cause, hint = "it exists and is not a folder", "remove or rename what has its name"
+    elif code in (errno.EIO, errno.ESTALE, errno.ENOTCONN, errno.EHOSTDOWN):
+        cause, hint = "the disk or network share failed", "check the mount and the share"
+    else:
+        cause, hint = exc.strerror or str(exc), "fix the cause named here"
+    if code in (errno.ENOTDIR, errno.EEXIST):
+        cause += " (not a folder)"
+    if exc.strerror and exc.strerror != cause:
+        cause += f" ({exc.strerror})"
+    return PipelineError(f"cannot write {what}: {cause}", hint=hint + after)
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return str(os.geteuid())
+
+
 # -- claiming ---------------------------------------------------------------------------------
+
+
+def _check_working_folders(settings: Settings) -> None:
+    """Refuse to work through symbolic links in the folders the pipeline makes itself."""
+    inbox, archive = settings.folder("inbox"), settings.folder("archive")
+    processing = inbox / PROCESSING
+    try:
+        for folder in (processing, archive / "failed", archive / _today()):
+            refuse_symlink(folder)
+        if processing.is_dir():
+            for run_folder in processing.iterdir():
+                refuse_symlink(run_folder)
+    except SymlinkedFolder as exc:
+        raise os_error_advice(exc) from None
 
 
 def _processing(settings: Settings) -> Path:
     folder = settings.folder("inbox") / PROCESSING
-    folder.mkdir(exist_ok=True)  # never the inbox itself: see run_batch
+    ensure_folder(folder)  # never the inbox itself: see run_batch
     return folder
 
 
@@ -234,8 +334,33 @@ def _parts(mappings: list[CompiledMapping], name: str) -> list[_Part]:
     return [_Part(m) for m in mappings if m.matches(name)]
 
 
+def _broken_for(broken: list[BrokenMapping], name: str) -> BrokenMapping | None:
+    return next((b for b in broken if b.matches(name)), None)
+
+
+def _waits_for_mapping(name: str, mapping: BrokenMapping) -> FileResult:
+    message = (
+        f"not imported: its mapping {mapping.file} has problems ({mapping.summary()}); "
+        "it waits until the mapping is fixed, and nothing of it was sent"
+    )
+    log.error("%s: %s", name, message)
+    return FileResult(name, "failed", message=message)
+
+
+def _unmatched_message(broken: list[BrokenMapping], where: str) -> str:
+    message = f"no mapping in mappings/ matches this name; {where}"
+    unknown = [b.file for b in broken if not b.match]
+    if unknown:
+        message += f" (the broken {', '.join(unknown)} may be the one for it: fix it)"
+    return message
+
+
 def _resume(
-    settings: Settings, journal: Journal, mappings: list[CompiledMapping], summary: RunSummary
+    settings: Settings,
+    journal: Journal,
+    mappings: list[CompiledMapping],
+    broken: list[BrokenMapping],
+    summary: RunSummary,
 ) -> list[_Work]:
     """Files a killed run left claimed, and claimed copies the journal never heard of."""
     work: list[_Work] = []
@@ -243,16 +368,8 @@ def _resume(
     for record in journal.unfinished_files():
         known.add(record.claimed_path or "")
         path = Path(record.claimed_path or "")
-        if not path.exists() and record.archive_path and Path(record.archive_path).exists():
-            # Killed after the move to the archive: only the journal entry is missing.
-            journal.finish_file(
-                record.id,
-                status="done",
-                archive_path=record.archive_path,
-                report_path=record.report_path,
-            )
+        if _finish_interrupted_move(journal, record, path):
             continue
-        parts = _parts(mappings, record.name)
         if not path.exists():
             message = f"the claimed copy {path} disappeared before it was archived"
             journal.finish_file(
@@ -260,8 +377,12 @@ def _resume(
             )
             summary.files.append(FileResult(record.name, "failed", message=message))
             continue
+        if (mapping := _broken_for(broken, record.name)) is not None:
+            summary.files.append(_waits_for_mapping(record.name, mapping))
+            continue  # stays claimed: the run after the fix finishes it
+        parts = _parts(mappings, record.name)
         if not parts:
-            summary.files.append(_unmatched_claim(settings, journal, record, path))
+            summary.files.append(_unmatched_claim(settings, journal, record, path, broken))
             continue
         log.warning("resuming %s, left unfinished by an earlier run", record.name)
         work.append(_Work(record, path, parts))
@@ -270,26 +391,67 @@ def _resume(
         for orphan in sorted(folder.iterdir()) if folder.is_dir() else ():
             if str(orphan) in known or is_ignored(orphan.name):
                 continue
-            parts = _parts(mappings, orphan.name)
-            record = _record(journal, orphan, orphan.name, 0)
+            if orphan.is_symlink() or not orphan.is_file():
+                log.warning("%s: not a regular file; left alone, not followed", orphan)
+                continue
+            name = readable_name(orphan.name)
+            if name != orphan.name:  # claimed by an older version under its raw name
+                renamed = unique_path(folder, name)
+                orphan.rename(renamed)
+                orphan = renamed
+            record, error = _record(settings, journal, orphan, name, 0, forced=False)
+            if (mapping := _broken_for(broken, name)) is not None:
+                summary.files.append(_waits_for_mapping(name, mapping))
+                continue
+            parts = _parts(mappings, name)
             if parts:
-                work.append(_Work(record, orphan, parts))
+                work.append(_Work(record, orphan, parts, *error))
             else:
-                summary.files.append(_unmatched_claim(settings, journal, record, orphan))
+                summary.files.append(_unmatched_claim(settings, journal, record, orphan, broken))
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty
     return work
 
 
+def _finish_interrupted_move(journal: Journal, record: FileRecord, path: Path) -> bool:
+    """A run killed during or after the move to the archive: finish the move and the journal.
+
+    The status is the one planned before the move (a failed file stays failed); journals of
+    older versions did not record it, so there the archive folder tells.
+    """
+    if not record.archive_path or not Path(record.archive_path).exists():
+        return False
+    planned = Path(record.archive_path)
+    if path.exists():
+        if not same_file(path, planned):
+            return False  # not ours: _finish picks another name
+        move_durably(path, planned, resume=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+    status = record.planned_status or ("failed" if planned.parent.name == "failed" else "done")
+    journal.finish_file(
+        record.id,
+        status=status,
+        archive_path=record.archive_path,
+        report_path=record.report_path,
+        message=record.message,
+    )
+    return True
+
+
 def _unmatched_claim(
-    settings: Settings, journal: Journal, record: FileRecord, path: Path
+    settings: Settings,
+    journal: Journal,
+    record: FileRecord,
+    path: Path,
+    broken: list[BrokenMapping],
 ) -> FileResult:
     """A claimed file no mapping matches any more (a mapping was renamed): to archive/failed/."""
-    message = "no mapping in mappings/ matches this file any more; nothing of it was sent"
+    message = _unmatched_message(broken, "nothing of it was sent")
     hint = "fix the mapping's match globs, then push the file from archive/failed/"
     target = unique_path(settings.folder("archive") / "failed", record.name)
-    note = target.with_name(target.name + ".error.txt")
-    journal.plan_archive(record.id, str(target), str(note))
+    note = _beside(target, ".error.txt")
+    journal.plan_archive(record.id, str(target), str(note), status="failed", message=message)
     write_error_note(note, record.name, message, hint)
     move_durably(path, target)
     journal.finish_file(
@@ -303,24 +465,35 @@ def _unmatched_claim(
 def _claim_path(settings: Settings, run_id: int, name: str) -> Path:
     """Where a file is claimed: a folder per run keeps the user's own file name."""
     folder = _processing(settings) / str(run_id)
-    folder.mkdir(exist_ok=True)
-    return folder / name
+    ensure_folder(folder)
+    return unique_path(folder, name)
 
 
-def _record(journal: Journal, path: Path, name: str, run_id: int) -> FileRecord:
+def _record(
+    settings: Settings, journal: Journal, path: Path, name: str, run_id: int, *, forced: bool
+) -> tuple[FileRecord, tuple[str, str] | tuple[()]]:
+    """Journal a claimed file with its content hash; a file over inbox.max_file_mb is not even
+    hashed (nor read): it comes back with its error and hint."""
+    size = path.stat().st_size
+    limit_mb = settings.file.inbox.max_file_mb
+    if size > limit_mb * 1024 * 1024:
+        record = journal.claim_file(f"unread:{size}", name, size, run_id, str(path), forced=forced)
+        error = (
+            f"the file is larger than inbox.max_file_mb ({limit_mb} MB): {size / 2**20:,.1f} MB; "
+            "it was not read and nothing of it was sent",
+            "split it, or raise inbox.max_file_mb in pipeline.yaml, then push it again",
+        )
+        return record, error
     sha = _sha256(path)
-    fid = journal.claim_file(sha, name, path.stat().st_size, run_id, str(path))
-    return FileRecord(
-        fid, sha, name, path.stat().st_size, "claimed", str(path), None, None, None, run_id
-    )
+    return journal.claim_file(sha, name, size, run_id, str(path), forced=forced), ()
 
 
 def _claim_ready(
     settings: Settings,
     journal: Journal,
     mappings: list[CompiledMapping],
+    broken: list[BrokenMapping],
     run_id: int,
-    force: bool,
     summary: RunSummary,
     wait_for_settle: bool,
     sleep: Callable[[float], None],
@@ -345,80 +518,118 @@ def _claim_ready(
     for path in scan.ready:
         if should_stop():
             break
-        parts = _parts(mappings, path.name)
-        if not parts:
-            summary.files.append(
-                FileResult(
-                    path.name,
-                    "unmatched",
-                    message="no mapping in mappings/ matches this name; left in the inbox",
-                )
-            )
+        name = readable_name(path.name)
+        if (mapping := _broken_for(broken, name)) is not None:
+            summary.files.append(_waits_for_mapping(name, mapping))
             continue
-        size_limit = settings.file.inbox.max_file_mb * 1024 * 1024
-        claimed = _claim_path(settings, run_id, path.name)
+        parts = _parts(mappings, name)
+        if not parts:
+            message = _unmatched_message(broken, "left in the inbox")
+            summary.files.append(FileResult(name, "unmatched", message=message))
+            continue
+        claimed = _claim_path(settings, run_id, name)
         try:
             path.rename(claimed)
         except FileNotFoundError:
-            log.info("%s disappeared before it could be claimed; skipping it", path.name)
+            log.info("%s disappeared before it could be claimed; skipping it", name)
             continue
-        journal.forget_sighting(path.name)
+        journal.forget_sighting(name)
         if opts.done_marker:
             (inbox / f"{path.name}.done").unlink(missing_ok=True)
-        record = _record(journal, claimed, path.name, run_id)
+        record, error = _record(settings, journal, claimed, name, run_id, forced=False)
         crash_point("after_claim")
-        item = _Work(record, claimed, parts)
-        if claimed.stat().st_size > size_limit:
-            item.error = (
-                f"the file is larger than inbox.max_file_mb ({settings.file.inbox.max_file_mb} MB)"
-            )
-            item.hint = "split it, or raise inbox.max_file_mb in pipeline.yaml, then push it again"
-        elif not force and (earlier := journal.done_with_content(record.sha256)) is not None:
-            _archive_duplicate(settings, journal, item, earlier, summary)
-            continue
+        item = _Work(record, claimed, parts, *error)
+        if name != path.name:
+            item.renamed = _renamed_note(path.name, name)
+            log.warning("%s: %s", name, item.renamed)
         work.append(item)
     return work
+
+
+def _renamed_note(raw: str, name: str) -> str:
+    shown = os.fsencode(raw).decode("utf-8", "backslashreplace")
+    return (
+        f"the file's name {shown!r} is not valid UTF-8 (a Latin-1 or Windows-1252 name, from an "
+        f"SMB share or an old FTP server?): it was read as Windows-1252 and kept as {name!r}"
+    )
 
 
 def _claim_pushed(
     settings: Settings,
     journal: Journal,
     mappings: list[CompiledMapping],
+    broken: list[BrokenMapping],
     source: Path,
     run_id: int,
     force: bool,
-    summary: RunSummary,
 ) -> list[_Work]:
     """push FILE: a copy of the file is claimed; the original stays where it is."""
-    parts = _parts(mappings, source.name)
+    name = readable_name(source.name)
+    if (mapping := _broken_for(broken, name)) is not None:
+        raise mapping.error()
+    parts = _parts(mappings, name)
     if not parts:
         raise InputError(
-            f"{source.name}: no mapping in mappings/ matches this file name",
+            f"{name}: no mapping in mappings/ matches this file name",
             hint="add its name to the match globs of a mapping, or rename the file",
         )
-    claimed = _claim_path(settings, run_id, source.name)
+    claimed = _claim_path(settings, run_id, name)
     shutil.copyfile(source, claimed)
-    record = _record(journal, claimed, source.name, run_id)
-    item = _Work(record, claimed, parts)
-    if not force and (earlier := journal.done_with_content(record.sha256)) is not None:
-        _archive_duplicate(settings, journal, item, earlier, summary)
-        return []
-    return [item]
+    record, error = _record(settings, journal, claimed, name, run_id, forced=force)
+    crash_point("after_claim")
+    return [_Work(record, claimed, parts, *error)]
+
+
+def _drop_duplicates(
+    settings: Settings, journal: Journal, work: list[_Work], summary: RunSummary
+) -> list[_Work]:
+    """Content already imported, or claimed twice in this run, is archived, not sent again.
+
+    Also on resume: a file claimed just before a kill is checked like a new one. Not for a
+    forced push, nor for a file part of which was already sent (that one is finished).
+    """
+    kept: list[_Work] = []
+    first: dict[str, _Work] = {}
+    for item in work:
+        sha = item.record.sha256
+        if item.error or item.record.forced or journal.has_chunks(item.record.id):
+            kept.append(item)
+            if not item.error:
+                first.setdefault(sha, item)
+            continue
+        earlier = journal.done_with_content(sha)
+        if earlier is not None:
+            message = (
+                f"same content as {earlier.name}, already imported (archived at "
+                f"{earlier.archive_path}); nothing sent. Use `centra-pipeline push FILE --force` "
+                "to send it again"
+            )
+        elif sha in first:
+            message = (
+                f"same content as {first[sha].record.name}, imported in this same run; nothing "
+                "of this copy was sent (its twin's report says how the rows went)"
+            )
+        else:
+            first[sha] = item
+            kept.append(item)
+            continue
+        _archive_duplicate(settings, journal, item, message, summary)
+    return kept
 
 
 def _archive_duplicate(
-    settings: Settings, journal: Journal, item: _Work, earlier: FileRecord, summary: RunSummary
+    settings: Settings, journal: Journal, item: _Work, message: str, summary: RunSummary
 ) -> None:
-    message = (
-        f"same content as {earlier.name}, already imported (archived at {earlier.archive_path}); "
-        "nothing sent. Use `centra-pipeline push FILE --force` to send it again"
-    )
     folder = settings.folder("archive") / _today()
     target = unique_path(folder, item.record.name)
-    note = target.with_name(target.name + ".result.csv")
-    journal.plan_archive(item.record.id, str(target), str(note))
+    note = _beside(target, ".result.csv")
+    journal.plan_archive(
+        item.record.id, str(target), str(note), status="duplicate", message=message
+    )
     write_report(note, [RowResult(None, ",".join(item.entities), "", "skipped", message)])
     move_durably(item.path, target)
+    with contextlib.suppress(OSError):
+        item.path.parent.rmdir()  # the run's claim folder, once empty
     journal.finish_file(
         item.record.id,
         status="duplicate",
@@ -426,11 +637,44 @@ def _archive_duplicate(
         report_path=str(note),
         message=message,
     )
+    log.info("%s: %s", item.record.name, message)
     summary.files.append(
         FileResult(
             item.record.name, "duplicate", report=str(note), archived=str(target), message=message
         )
     )
+
+
+def _beside(target: Path, suffix: str) -> Path:
+    """The report or note of an archived file: its name plus ``suffix`` (shortened when that
+    would be too long a name: the archived file keeps its own name)."""
+    return target.with_name(fit_name(target.name + suffix))
+
+
+def _check_unchanged(item: _Work, *, hash_it: bool) -> None:
+    """A file that changed after it was claimed (a writer still copying it) fails clearly.
+
+    After mapping, before anything is sent, its size is compared; before archiving, its size and
+    content hash, so that the report never claims the archived bytes were what was sent.
+    """
+    if item.error:
+        return
+    size = item.path.stat().st_size
+    if size == item.record.size and not (hash_it and _sha256(item.path) != item.record.sha256):
+        return
+    sent = (
+        "rows of the earlier, incomplete version were sent (see the report)"
+        if hash_it
+        else ("nothing of it was sent")
+    )
+    item.error = (
+        f"the file changed while it was being imported ({item.record.size:,} bytes when it was "
+        f"taken from the inbox, {size:,} bytes now): a writer was still copying it; {sent}. "
+        "Push the complete file again from archive/failed/, and set inbox.done_marker: true "
+        "(or have the ERP write NAME.tmp and rename it) so that this cannot happen"
+    )
+    item.hint = _CHANGED_HINT
+    log.error("%s: %s", item.record.name, item.error)
 
 
 def _today() -> str:
@@ -603,6 +847,7 @@ def _apply(part: _Part, chunk: list[tuple[int, MappedObject]], outcomes: list[Ou
 def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
     name = item.record.name
     entities = item.entities
+    _check_unchanged(item, hash_it=True)
     parts: list[RowResults] = []
     for part in item.parts:
         mapped = part.mapped
@@ -628,21 +873,29 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
     results = FileResults(parts)
     sent, skipped, failed, by_entity = tally(results)
     whole_file_failed = item.error is not None or (results and sent == 0 and failed > 0)
+    status = "failed" if whole_file_failed else "done"
+    message = item.error or item.renamed
     planned = item.record.archive_path
-    resuming = bool(planned) and not Path(planned or "").exists()
+    resuming = (
+        bool(planned)
+        and not Path(planned or "").exists()
+        and item.record.planned_status in (None, status)
+    )
     if resuming:
         # A killed run chose these names already; its report may be half-way: rewrite it,
         # and remove the temp files it was writing when it died.
         target, report = Path(planned or ""), Path(item.record.report_path or "")
-        for name in (target.name, report.name):
-            for stale in target.parent.glob(f".{glob.escape(name)}.*.tmp"):
+        for written in (target.name, report.name):
+            for stale in target.parent.glob(f"{glob.escape(temp_prefix(written))}*.tmp"):
                 stale.unlink(missing_ok=True)
     else:
         folder = settings.folder("archive") / ("failed" if whole_file_failed else _today())
         target = unique_path(folder, name)
         suffix = ".error.txt" if item.error and not results else ".result.csv"
-        report = target.with_name(target.name + suffix)
-        journal.plan_archive(item.record.id, str(target), str(report))
+        report = _beside(target, suffix)
+        journal.plan_archive(
+            item.record.id, str(target), str(report), status=status, message=message
+        )
     if item.error and not results:
         write_error_note(report, name, item.error, item.hint, overwrite=resuming)
     else:
@@ -652,8 +905,6 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
     with contextlib.suppress(OSError):
         item.path.parent.rmdir()  # the run's claim folder, once empty
     crash_point("after_move")
-    status = "failed" if whole_file_failed else "done"
-    message = item.error or ""
     journal.finish_file(
         item.record.id,
         status=status,

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.batch.logsummary import folder_problem
 from pipeline.config import Settings
-from pipeline.state.inbox import is_ignored
+from pipeline.state.inbox import is_ignored, readable_name
 from pipeline.state.journal import Journal, json_value
 
 
@@ -31,7 +31,9 @@ def workspace_status(settings: Settings) -> dict[str, Any]:
     if problem is None:
         try:
             waiting = sorted(
-                p.name for p in inbox.iterdir() if p.is_file() and not is_ignored(p.name)
+                readable_name(p.name)
+                for p in inbox.iterdir()
+                if p.is_file() and not is_ignored(readable_name(p.name))
             )
         except OSError:  # it went away (or its permissions changed) since we looked
             problem = folder_problem(inbox)

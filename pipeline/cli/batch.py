@@ -98,6 +98,8 @@ def _print(ctx: Context, summary: RunSummary) -> None:
         }
         if summary.stopped is not None:
             payload["error"] = str(summary.stopped)
+        if summary.problems:
+            payload["problems"] = [str(p) for p in summary.problems]
         click.echo(json.dumps(payload))
         return
     if summary.events:
@@ -139,6 +141,8 @@ def _print(ctx: Context, summary: RunSummary) -> None:
     click.echo(
         f"{summary.requests} request(s) in {summary.seconds:.1f} s; exit code {summary.exit_code}"
     )
+    for problem in summary.problems:
+        click.echo(f"Error: {problem}", err=True)
     if summary.stopped is not None:
         click.echo(f"Error: {summary.stopped}", err=True)
 

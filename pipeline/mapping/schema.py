@@ -198,6 +198,85 @@ def load_mapping_file(path: Path, display: str | None = None) -> CompiledMapping
     return mapping
 
 
+@dataclass(frozen=True)
+class BrokenMapping:
+    """A mapping file with problems: the files it would match wait until it is fixed.
+
+    ``match`` holds its globs where they could still be read (a syntax error elsewhere in the
+    file leaves the ``match:`` line readable); empty when not.
+    """
+
+    file: str
+    problems: tuple[tuple[str, str], ...]
+    match: tuple[str, ...]
+
+    def matches(self, path: Path | str) -> bool:
+        name = Path(path).name.casefold()
+        return any(fnmatch.fnmatchcase(name, pattern.casefold()) for pattern in self.match)
+
+    def error(self) -> MappingError:
+        return MappingError(
+            f"{self.file} has problems; the files it matches wait in the inbox until it is fixed",
+            problems=list(self.problems),
+            hint="fix the keys named above (docs/mappings.md lists every key and path); the "
+            "next run imports the waiting files",
+        )
+
+    def summary(self) -> str:
+        where, what = self.problems[0] if self.problems else (self.file, "cannot be compiled")
+        more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+        return f"{where}: {what}{more}"
+
+
+def load_mappings_leniently(folder: Path) -> tuple[list[CompiledMapping], list[BrokenMapping]]:
+    """Like :func:`load_mappings`, but a mapping file with problems does not stop the others:
+    it is returned as a :class:`BrokenMapping`, so that only the files it matches wait.
+
+    A missing mappings folder still raises :class:`MappingError`.
+    """
+    compiled: list[CompiledMapping] = []
+    broken: list[BrokenMapping] = []
+    for file in _mapping_files(folder):
+        problems = _Problems(f"{folder.name}/{file.name}")
+        mapping = _load(file, problems)
+        if mapping is not None and not problems.items:
+            compiled.append(mapping)
+        else:
+            broken.append(BrokenMapping(problems.file, tuple(problems.items), _globs_of(file)))
+    return compiled, broken
+
+
+def _globs_of(path: Path) -> tuple[str, ...]:
+    """The ``match`` globs of a mapping file that may not even be valid YAML (best effort)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return ()
+    try:
+        data = yaml.safe_load(text)
+        match = data.get("match") if isinstance(data, dict) else None
+    except yaml.YAMLError:
+        line = re.search(r"^match:[ \t]*(.+)$", text, re.MULTILINE)
+        try:
+            match = yaml.safe_load(line.group(1)) if line else None
+        except yaml.YAMLError:
+            match = None
+    if isinstance(match, str):
+        match = [match]
+    if isinstance(match, list):
+        return tuple(m for m in match if isinstance(m, str) and m)
+    return ()
+
+
+def _mapping_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise MappingError(
+            f"the mappings folder {folder} does not exist",
+            hint="create it (centra-pipeline init) or pass --workspace",
+        )
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
 def load_mappings(folder: Path) -> list[CompiledMapping]:
     """Every mapping in ``folder`` (``*.yaml``, ``*.yml``, by file name), checked and compiled.
 
@@ -205,12 +284,7 @@ def load_mappings(folder: Path) -> list[CompiledMapping]:
 
         mappings = load_mappings(Path("mappings"))
     """
-    if not folder.is_dir():
-        raise MappingError(
-            f"the mappings folder {folder} does not exist",
-            hint="create it (centra-pipeline init) or pass --workspace",
-        )
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = _mapping_files(folder)
     compiled: list[CompiledMapping] = []
     all_problems: list[tuple[str, str]] = []
     for file in files:

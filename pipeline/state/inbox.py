@@ -40,6 +40,29 @@ IGNORED_PATTERNS = (
 )
 
 
+def readable_name(name: str) -> str:
+    """``name`` as text every part of the pipeline can store and print.
+
+    A name that is not valid UTF-8 (a Latin-1 or Windows-1252 name from an SMB share or an old
+    FTP server, ``stock-M\\xfcnchen.csv``) reaches Python with surrogate escapes, which SQLite,
+    CSV reports and terminals refuse. Such a name is read as Windows-1252 (Latin-1 where that
+    has no character): ``stock-München.csv``. A claimed file takes this name.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+    return name
+
+
+def is_utf8_name(name: str) -> bool:
+    return readable_name(name) == name
+
+
 def is_ignored(name: str) -> bool:
     lowered = name.lower()
     return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in IGNORED_PATTERNS)
@@ -70,7 +93,7 @@ def scan_inbox(
     except FileNotFoundError:
         return scan
     for entry in entries:
-        name = entry.name
+        name = readable_name(entry.name)
         if is_ignored(name):
             continue
         try:
@@ -82,7 +105,7 @@ def scan_inbox(
             continue
         if not stat.S_ISREG(info.st_mode):
             continue
-        if done_marker and not (inbox / f"{name}.done").exists():
+        if done_marker and not (inbox / f"{entry.name}.done").exists():
             scan.waiting[name] = f"waiting for its marker {name}.done"
             continue
         if info.st_size == 0:
@@ -97,5 +120,5 @@ def scan_inbox(
             )
             scan.next_due = remaining if scan.next_due is None else min(scan.next_due, remaining)
             continue
-        scan.ready.append(inbox / name)
+        scan.ready.append(inbox / entry.name)
     return scan
