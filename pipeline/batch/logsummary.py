@@ -231,8 +231,7 @@ def log_summary(command: str, summary: RunSummary, **options: Any) -> int:
         files=summary.files,
         events=summary.events,
         error=summary.stopped,
-        # errors that stopped a part of the run (run_batch may not report any)
-        problems=getattr(summary, "problems", ()),
+        problems=summary.problems,
         code=summary.exit_code,
         **options,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -12,8 +13,8 @@ from typing import Any
 
 import click
 
-from pipeline.batch.logsummary import log_outcome, log_summary
-from pipeline.batch.run import Progress, RunSummary, run_batch
+from pipeline.batch.logsummary import folder_problem, log_outcome, log_summary
+from pipeline.batch.run import Progress, RunSummary, os_error_advice, run_batch
 from pipeline.batch.status import workspace_status
 from pipeline.centra.client import client_from_settings
 from pipeline.cli import EXIT_USAGE, Context, cli, fail, pass_ctx
@@ -62,6 +63,7 @@ class TerminalProgress(Progress):
 
 
 def _execute(ctx: Context, command: str, push: Path | None = None, force: bool = False) -> None:
+    settings: Settings | None = None
     try:
         settings = load_settings(ctx.workspace, ctx.config)
         protect(settings.credentials.password)
@@ -76,7 +78,8 @@ def _execute(ctx: Context, command: str, push: Path | None = None, force: bool =
                 settings, client, journal, pull=pull, push=push, force=force, progress=progress
             )
             progress.finish()
-    except PipelineError as exc:
+    except (PipelineError, OSError) as caught:
+        exc = caught if isinstance(caught, PipelineError) else _os_error(settings, caught)
         log_outcome(command, error=exc)
         if ctx.json:
             click.echo(json.dumps({"exit_code": exc.exit_code, "error": str(exc), "files": []}))
@@ -85,6 +88,17 @@ def _execute(ctx: Context, command: str, push: Path | None = None, force: bool =
     log_summary(command, summary)
     _print(ctx, summary)
     sys.exit(summary.exit_code)
+
+
+def _os_error(settings: Settings | None, exc: OSError) -> PipelineError:
+    """An OSError that escaped the run, as a message naming the cause and what to do."""
+    if settings is not None and exc.filename is not None:
+        inbox = settings.folder("inbox")
+        if Path(os.fsdecode(exc.filename)).is_relative_to(inbox):
+            problem = folder_problem(inbox)
+            if problem is not None:  # the inbox itself: say what is wrong with it (exit 2)
+                return problem
+    return os_error_advice(exc)
 
 
 def _print(ctx: Context, summary: RunSummary) -> None:
