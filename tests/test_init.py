@@ -27,6 +27,9 @@ def test_init_then_validate_the_samples_passes_with_no_edits(tmp_path: Path) -> 
     assert (target / "pipeline.yaml").read_text(encoding="utf-8") == config_template()
     assert (target / ".env.example").read_text(encoding="utf-8") == ENV_EXAMPLE
     assert ".env" in (target / ".gitignore").read_text().splitlines()
+    # a file still being written must never be taken: init says how to make sure
+    assert "inbox.done_marker: true" in result.output and "NAME.tmp" in result.output
+    assert "done_marker: true, and the ERP writes" in config_template()
 
     samples = sorted(str(p.relative_to(target)) for p in (target / "samples").iterdir())
     done = subprocess.run(

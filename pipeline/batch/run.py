@@ -197,9 +197,7 @@ def run_batch(
     _check_working_folders(settings)
     run_id = journal.start_run(command or ("push" if push else "run"))
     try:
-        for mapping in broken:
-            summary.problems.append(mapping.error())
-            log.error("%s", mapping.error())
+        summary.problems.extend(mapping.error() for mapping in broken)  # logged by the caller
         if pull is not None:
             _pull(pull, summary)  # events before stock: stock is free-to-allocate
         work = _resume(settings, journal, mappings, broken, summary)
@@ -312,7 +310,7 @@ def _check_working_folders(settings: Settings) -> None:
         if processing.is_dir():
             for run_folder in processing.iterdir():
                 refuse_symlink(run_folder)
-    except SymlinkedFolder as exc:
+    except OSError as exc:  # a symbolic link, or a folder that cannot be listed
         raise os_error_advice(exc) from None
 
 
@@ -343,7 +341,6 @@ def _waits_for_mapping(name: str, mapping: BrokenMapping) -> FileResult:
         f"not imported: its mapping {mapping.file} has problems ({mapping.summary()}); "
         "it waits until the mapping is fixed, and nothing of it was sent"
     )
-    log.error("%s: %s", name, message)
     return FileResult(name, "failed", message=message)
 
 

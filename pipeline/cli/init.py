@@ -39,6 +39,12 @@ def init(directory: Path) -> None:
     click.echo("  cp .env.example .env                    # fill in; see centra.credentials_file")
     click.echo("  centra-pipeline ping                    # test the connection to centra.url")
     click.echo("  centra-pipeline run                     # import inbox/, pull orders to outbox/")
+    click.echo("")
+    click.echo(
+        "Have the ERP write each export under a temp name (NAME.tmp) and rename it when done, or\n"
+        "set inbox.done_marker: true and write NAME.done after NAME, so that a file still being\n"
+        "written is never taken (pipeline.yaml, inbox section)."
+    )
 
 
 def _shown(path: Path) -> str:
