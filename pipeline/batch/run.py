@@ -614,9 +614,18 @@ def _drop_duplicates(
     return kept
 
 
+def _remove_stale_temps(*paths: Path) -> None:
+    """The temp files a killed run was writing for these archive paths."""
+    for path in paths:
+        for stale in path.parent.glob(f"{glob.escape(temp_prefix(path.name))}*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
 def _archive_duplicate(
     settings: Settings, journal: Journal, item: _Work, message: str, summary: RunSummary
 ) -> None:
+    if item.record.archive_path and item.record.report_path:  # a killed run began archiving it
+        _remove_stale_temps(Path(item.record.archive_path), Path(item.record.report_path))
     folder = settings.folder("archive") / _today()
     target = unique_path(folder, item.record.name)
     note = _beside(target, ".result.csv")
@@ -882,9 +891,7 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
         # A killed run chose these names already; its report may be half-way: rewrite it,
         # and remove the temp files it was writing when it died.
         target, report = Path(planned or ""), Path(item.record.report_path or "")
-        for written in (target.name, report.name):
-            for stale in target.parent.glob(f"{glob.escape(temp_prefix(written))}*.tmp"):
-                stale.unlink(missing_ok=True)
+        _remove_stale_temps(target, report)
     else:
         folder = settings.folder("archive") / ("failed" if whole_file_failed else _today())
         target = unique_path(folder, name)
