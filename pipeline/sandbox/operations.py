@@ -31,6 +31,8 @@ from pipeline.sandbox.store import Store, doc_all, doc_get, merge
 
 log = logging.getLogger(__name__)
 
+#: The reference's ``type`` list, plus ``stock``: the reference's event ``data`` has a ``<stock>``
+#: child although its type list omits it, so a client asking for stock events gets the queue's.
 EVENT_TYPES = (
     "all",
     "account",
@@ -44,6 +46,7 @@ EVENT_TYPES = (
     "shippingterm",
     "size",
     "warehouse",
+    "stock",
 )
 LOGIN_FAILED = "Login failed: wrong username or password"
 
