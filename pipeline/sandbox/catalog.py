@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from pipeline.sandbox.soap import CENTRA_NS, Pairs, child, children, fields, local, to_pairs
-from pipeline.sandbox.store import Store, load_pairs, merge
+from pipeline.sandbox.store import Store, doc_get, load_pairs, merge, remove_listed, without
 
 if TYPE_CHECKING:
     from pipeline.sandbox.operations import Ctx
@@ -223,17 +223,22 @@ class _ProductsWriter:
             if row is not None and row[1] is not None:
                 names.pop(row[1], None)
             names[description] = vid
-        doc = to_pairs(variation, skip=("id", "sizes"))
+        doc = to_pairs(variation, skip=("id", "sizes", "displays"))
+        displays = vf.get("displays")
         if row is None:
+            if displays is not None:
+                doc = with_displays(doc, to_pairs(displays))
             db.execute(
                 "INSERT INTO variations (id, product, description, sizetable, data) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (vid, pid, description, tid, json.dumps(doc)),
             )
             self.new_ids["variation"].append(vid)
-        elif doc:
+        elif doc or displays is not None:
             old = load_pairs(row[3])
             merged = merge(old, doc)
+            if displays is not None:
+                merged = with_displays(merged, to_pairs(displays))
             if merged != old:
                 db.execute(
                     "UPDATE variations SET description=?, data=? WHERE id=?",
@@ -294,6 +299,45 @@ class _ProductsWriter:
                 if not wid:
                     self.ctx.error(f"Variation {vid} size {sid}: a warehouse without <id>")
                 warehouses.add(wid or "")
+
+
+#: A display's remove lists: (remove list, the list it removes from, its item element).
+DISPLAY_REMOVE_LISTS = (
+    ("categoriesremove", "categories", "category"),
+    ("marketsremove", "markets", "market"),
+)
+
+
+def with_displays(doc: Pairs, displays: Pairs) -> Pairs:
+    """A variation's document with the request's ``<displays>`` applied.
+
+    A display is one store's (matched by ``<store>``; the reference gives it no id), merged
+    field by field; its ``categoriesremove`` and ``marketsremove`` remove those categories and
+    markets (by id) from it and are not stored. An empty ``<displays/>`` changes nothing.
+    """
+    stored = doc_get(doc, "displays")
+    current: list[Pairs] = [
+        v for n, v in (stored if isinstance(stored, list) else []) if n == "display"
+    ]
+    for name, display in displays:
+        if name != "display" or not isinstance(display, list):
+            continue
+        fields_, removed = without(display, *(r[0] for r in DISPLAY_REMOVE_LISTS))
+        store = doc_get(display, "store")
+        index = next((i for i, d in enumerate(current) if doc_get(d, "store") == store), None)
+        merged = merge(current[index] if index is not None else [], fields_)
+        for remove, container, item in DISPLAY_REMOVE_LISTS:
+            merged = remove_listed(merged, container, item, removed.get(remove))
+        if index is None:
+            current.append(merged)
+        else:
+            current[index] = merged
+    if not current:
+        return doc
+    value: Pairs = [("display", d) for d in current]
+    if stored is not None:
+        return [(n, value if n == "displays" else v) for n, v in doc]
+    return [*doc, ("displays", value)]
 
 
 #: Tag (in Centra's namespace or none) -> local name, for the names the hot loop needs.

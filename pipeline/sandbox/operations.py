@@ -27,7 +27,7 @@ from pipeline.sandbox.soap import (
     text,
     to_pairs,
 )
-from pipeline.sandbox.store import Store, doc_all, doc_get, merge
+from pipeline.sandbox.store import Store, doc_all, doc_get, merge, remove_listed, without
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,13 @@ DOCUMENTS: dict[str, tuple[str, str, str, Check | None]] = {
 }
 
 
+#: document type: (remove list, the list it removes from, its item element). The reference's
+#: other remove lists (a display's categoriesremove and marketsremove) are in catalog.py.
+REMOVE_LISTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "deliverywindow": (("variationsremove", "variations", "variation"),),
+}
+
+
 def update_documents(ctx: Ctx, operation: str, el: Any) -> None:
     collection, item, type_, check = DOCUMENTS[operation]
     for obj in children(child(el, collection), item):
@@ -202,6 +209,8 @@ def update_documents(ctx: Ctx, operation: str, el: Any) -> None:
             ctx.error(f"A {item} without <id> cannot be stored")
             continue
         pairs = to_pairs(obj, skip=("id",))
+        removals = REMOVE_LISTS.get(type_, ())
+        pairs, removed = without(pairs, *(r[0] for r in removals))
         if check is not None:
             # A pricelist's check sees its stored header (its products are rows of their own).
             merged_with = pricelists.split(pairs)[0] if type_ == "pricelist" else pairs
@@ -211,6 +220,12 @@ def update_documents(ctx: Ctx, operation: str, el: Any) -> None:
                 continue
         if type_ == "pricelist":
             pricelists.put(ctx.store, id_, pairs)
+        elif removed:
+            # A remove list is an action, not data: applied to the merged document, not stored.
+            doc = merge(ctx.store.get_doc(type_, id_) or [], pairs)
+            for remove, container, element in removals:
+                doc = remove_listed(doc, container, element, removed.get(remove))
+            ctx.store.replace_doc(type_, id_, doc)
         else:
             ctx.store.put_doc(type_, id_, pairs)
 

@@ -123,6 +123,42 @@ def merge(old: Pairs, new: Pairs) -> Pairs:
     return [(n, v) for n, v in result]
 
 
+def remove_listed(doc: Pairs, container: str, item: str, removals: Any) -> Pairs:
+    """``doc`` without the ``container/item`` entries a remove list names (by ``<id>``).
+
+    ``removals`` is the remove list's content (``variationsremove``, ``categoriesremove``,
+    ``marketsremove``: each ``item`` with an ``<id>``); ids that are not there are ignored, so
+    a resent removal is a no-op.
+    """
+    ids = {doc_id(v) for n, v in removals or [] if n == item and isinstance(v, list)}
+    ids.discard(None)
+    if not ids:
+        return doc
+    out: Pairs = []
+    for name, value in doc:
+        if name == container and isinstance(value, list):
+            value = [
+                (n, v)
+                for n, v in value
+                if not (n == item and isinstance(v, list) and doc_id(v) in ids)
+            ]
+        out.append((name, value))
+    return out
+
+
+def without(doc: Pairs, *names: str) -> tuple[Pairs, dict[str, Any]]:
+    """``doc`` without the fields ``names`` (e.g. remove lists), and those fields' values."""
+    kept: Pairs = []
+    taken: dict[str, Any] = {}
+    for name, value in doc:
+        if name in names:
+            if isinstance(value, list):
+                taken.setdefault(name, []).extend(value)
+        else:
+            kept.append((name, value))
+    return kept, taken
+
+
 def doc_id(pairs: Pairs) -> str | None:
     for name, value in pairs:
         if name == "id" and isinstance(value, str):
@@ -282,6 +318,16 @@ class Store:
                 (json.dumps(merged), type_, id_),
             )
         return False
+
+    def replace_doc(self, type_: str, id_: str, doc: Pairs) -> None:
+        """Store ``doc`` as the whole document (after a merge the caller made, e.g. removals)."""
+        if not self.has_doc(type_, id_):
+            self.convert(type_, id_)
+        self.db.execute(
+            "INSERT INTO objects (type, id, data) VALUES (?, ?, ?) "
+            "ON CONFLICT(type, id) DO UPDATE SET data=excluded.data",
+            (type_, id_, json.dumps(doc)),
+        )
 
     def docs(self, type_: str) -> list[tuple[str, Pairs]]:
         with self.lock:

@@ -8,7 +8,7 @@ the state the sandbox ends up in (its export, its order events) or the refusal.
 from __future__ import annotations
 
 from pipeline.sandbox import Sandbox
-from tests.sandbox.conftest import SoapClient
+from tests.sandbox.conftest import SoapClient, export_root, load_catalog, xt
 
 # ------------------------------------------------------------------ events of type stock
 
@@ -28,3 +28,81 @@ def test_events_get_accepts_type_stock_and_returns_the_queues_stock_events(
     )
     assert by_markets.status == 200 and by_markets.event_ids == []
     assert client.call("events_Get", "<type>all</type>").event_ids == markets + stocks
+
+
+# ------------------------------------------------------------------ remove lists
+
+
+def test_deliverywindow_variationsremove_removes_the_variation(
+    sb: Sandbox, client: SoapClient
+) -> None:
+    load_catalog(client)
+    window = (
+        "<deliverywindows><deliverywindow><id>DW1</id><status>active</status>"
+        "<description>Spring</description><startdate>2026-03-01</startdate>"
+        "<stopdate>2026-05-31</stopdate><atonce>false</atonce><variations>"
+        "<variation><id>T001_RED</id><type>product</type><productlimit>10</productlimit>"
+        "<variationlimit>5</variationlimit></variation>"
+        "<variation><id>T001_BLUE</id><type>product</type></variation>"
+        "</variations></deliverywindow></deliverywindows>"
+    )
+    assert client.call("deliverywindows_Update", window).success
+    reply = client.call(
+        "deliverywindows_Update",
+        "<deliverywindows><deliverywindow><id>DW1</id><variationsremove><variation>"
+        "<id>T001_RED</id></variation></variationsremove></deliverywindow></deliverywindows>",
+    )
+    assert reply.success and reply.errors == [], reply.raw
+    stored = export_root(sb, "deliverywindows").xpath("//deliverywindow[id='DW1']")[0]
+    assert xt(stored, "variations/variation/id") == ["T001_BLUE"]
+    assert stored.xpath("variationsremove") == []  # a remove list is an action, not data
+    assert xt(stored, "description") == ["Spring"]
+    # Removing it again (a resend) changes nothing and is no error.
+    again = client.call(
+        "deliverywindows_Update",
+        "<deliverywindows><deliverywindow><id>DW1</id><variationsremove><variation>"
+        "<id>T001_RED</id></variation></variationsremove></deliverywindow></deliverywindows>",
+    )
+    assert again.success
+    assert xt(export_root(sb, "deliverywindows"), "//variations/variation/id") == ["T001_BLUE"]
+
+
+def _display(store: str, inner: str) -> str:
+    return (
+        "<products><product><id>T001</id><variations><variation><id>T001_RED</id>"
+        f"<displays><display><store>{store}</store>{inner}</display></displays>"
+        "</variation></variations></product></products>"
+    )
+
+
+def test_display_categoriesremove_and_marketsremove_remove_the_links(
+    sb: Sandbox, client: SoapClient
+) -> None:
+    load_catalog(client)
+    links = (
+        "<categories><category><id>c-shirts</id><description>Shirts</description></category>"
+        "<category><id>c-sale</id><description>Sale</description></category></categories>"
+        "<markets><market><id>Retail-Sweden</id></market><market><id>Retail-Global</id>"
+        "</market></markets><minimumorderamount>1</minimumorderamount>"
+    )
+    assert client.call("products_Update", _display("1", links)).success
+    assert client.call("products_Update", _display("2", links)).success
+    reply = client.call(
+        "products_Update",
+        _display(
+            "1",
+            "<categoriesremove><category><id>c-sale</id></category></categoriesremove>"
+            "<marketsremove><market><id>Retail-Global</id></market></marketsremove>",
+        ),
+    )
+    assert reply.success and reply.errors == [], reply.raw
+    red = export_root(sb, "products").xpath("//variation[id='T001_RED']")[0]
+    assert xt(red, "displays/display/store") == ["1", "2"]  # one display per store
+    one, two = red.xpath("displays/display")
+    assert xt(one, "categories/category/id") == ["c-shirts"]
+    assert xt(one, "markets/market/id") == ["Retail-Sweden"]
+    assert xt(one, "minimumorderamount") == ["1"]
+    assert one.xpath("categoriesremove | marketsremove") == []
+    # The other store's display keeps its links.
+    assert xt(two, "categories/category/id") == ["c-shirts", "c-sale"]
+    assert xt(two, "markets/market/id") == ["Retail-Sweden", "Retail-Global"]
