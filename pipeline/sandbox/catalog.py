@@ -17,14 +17,17 @@ if TYPE_CHECKING:
     from pipeline.sandbox.operations import Ctx
 
 _ITEM_UPSERT = (
-    "INSERT INTO items (variation, size, sku, ean, preorder, comment) VALUES (?, ?, ?, ?, ?, ?) "
+    "INSERT INTO items (variation, size, sku, ean, preorder, comment, description) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(variation, size) DO UPDATE SET sku=coalesce(excluded.sku, sku), "
     "ean=coalesce(excluded.ean, ean), preorder=coalesce(excluded.preorder, preorder), "
-    "comment=coalesce(excluded.comment, comment)"
+    "comment=coalesce(excluded.comment, comment), "
+    "description=coalesce(excluded.description, description)"
 )
 _STOCK_UPSERT = (
-    "INSERT INTO stock (variation, size, warehouse, qty) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT(variation, size, warehouse) DO UPDATE SET qty=excluded.qty"
+    "INSERT INTO stock (variation, size, warehouse, qty, cog) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(variation, size, warehouse) DO UPDATE SET qty=excluded.qty, "
+    "cog=coalesce(excluded.cog, cog)"
 )
 
 
@@ -257,7 +260,7 @@ class _ProductsWriter:
         for size in sizes_el:
             if (known(size.tag) or _tag(size)) != "size":
                 continue
-            sid = sku = ean = preorder = comment = warehouse_el = None
+            sid = sku = ean = preorder = comment = description = size_qty = warehouse_el = None
             for c in size:
                 name = known(c.tag) or _tag(c)
                 if name == "id":
@@ -272,33 +275,49 @@ class _ProductsWriter:
                     preorder = c.text or ""
                 elif name == "comment":
                     comment = c.text or ""
+                elif name == "description":
+                    description = c.text or ""
+                elif name == "qty":
+                    size_qty = (c.text or "").strip()
             if sid is None or sid not in sizes:
                 self.ctx.error(f"Variation {vid}: size {sid} is not in its sizetable {tid}")
                 continue
-            item_rows.append((vid, sid, sku, ean, preorder, comment))
-            if warehouse_el is None:
-                continue
-            for warehouse in warehouse_el:
-                if (known(warehouse.tag) or _tag(warehouse)) != "warehouse":
-                    continue
-                wid = qty = None
-                for c in warehouse:
-                    name = known(c.tag) or _tag(c)
-                    if name == "id":
-                        wid = c.text or ""
-                    elif name == "qty":
-                        qty = c.text or ""
-                try:
-                    stock_rows.append((vid, sid, wid or "", int(qty or "")))
-                except ValueError:
-                    self.ctx.error(
-                        f"Variation {vid} size {sid} warehouse {wid}: qty {qty!r} is not a "
-                        "whole number"
-                    )
-                    continue
-                if not wid:
-                    self.ctx.error(f"Variation {vid} size {sid}: a warehouse without <id>")
-                warehouses.add(wid or "")
+            item_rows.append((vid, sid, sku, ean, preorder, comment, description))
+            total = 0
+            if warehouse_el is not None:
+                for warehouse in warehouse_el:
+                    if (known(warehouse.tag) or _tag(warehouse)) != "warehouse":
+                        continue
+                    wid = qty = cog = None
+                    for c in warehouse:
+                        name = known(c.tag) or _tag(c)
+                        if name == "id":
+                            wid = c.text or ""
+                        elif name == "qty":
+                            qty = c.text or ""
+                        elif name == "cog":
+                            cog = c.text or ""
+                    try:
+                        stock_rows.append((vid, sid, wid or "", int(qty or ""), cog))
+                    except ValueError:
+                        self.ctx.error(
+                            f"Variation {vid} size {sid} warehouse {wid}: qty {qty!r} is not a "
+                            "whole number"
+                        )
+                        continue
+                    total += stock_rows[-1][3]
+                    if not wid:
+                        self.ctx.error(f"Variation {vid} size {sid}: a warehouse without <id>")
+                    warehouses.add(wid or "")
+            if size_qty and (warehouse_el is None or _int(size_qty) != total):
+                # The reference's size-level <qty> names no warehouse: storing it nowhere and
+                # answering success would lose the stock, so it is refused unless it is the
+                # total of the warehouses sent with it.
+                self.ctx.error(
+                    f"Variation {vid} size {sid}: <qty> directly in <size> ({size_qty}) is not "
+                    "stored: Centra keeps stock per warehouse, send it as <warehouseitems>"
+                    "<warehouse><id>..</id><qty>..</qty></warehouse></warehouseitems>"
+                )
 
 
 #: A display's remove lists: (remove list, the list it removes from, its item element).
@@ -343,10 +362,17 @@ def with_displays(doc: Pairs, displays: Pairs) -> Pairs:
 #: Tag (in Centra's namespace or none) -> local name, for the names the hot loop needs.
 _FIELDS = {
     tag: name
-    for name in ("size", "id", "sku", "ean", "preorder", "comment", "warehouseitems",
-                 "warehouse", "qty")
+    for name in ("size", "id", "sku", "ean", "preorder", "comment", "description",
+                 "warehouseitems", "warehouse", "qty", "cog")
     for tag in (name, f"{{{CENTRA_NS}}}{name}")
 }  # fmt: skip
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def _tag(el: Any) -> str:

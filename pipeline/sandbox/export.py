@@ -102,14 +102,16 @@ def _products(store: Store, stock_only: bool) -> Pairs:
             items = {
                 r[0]: r[1:]
                 for r in db.execute(
-                    "SELECT size, sku, ean, preorder, comment FROM items WHERE variation=?", (vid,)
+                    "SELECT size, sku, ean, preorder, description, comment FROM items "
+                    "WHERE variation=?",
+                    (vid,),
                 )
             }
-            stock: dict[str, list[tuple[str, int]]] = {}
-            for sid, wid, qty in db.execute(
-                "SELECT size, warehouse, qty FROM stock WHERE variation=?", (vid,)
+            stock: dict[str, list[tuple[str, int, str | None]]] = {}
+            for sid, wid, qty, cog in db.execute(
+                "SELECT size, warehouse, qty, cog FROM stock WHERE variation=?", (vid,)
             ):
-                stock.setdefault(sid, []).append((wid, qty))
+                stock.setdefault(sid, []).append((wid, qty, cog))
             sizes: Pairs = []
             for sid, _ in sizetable_sizes(store, table):
                 if sid not in items:
@@ -117,7 +119,9 @@ def _products(store: Store, stock_only: bool) -> Pairs:
                 size: Pairs = [("id", sid)]
                 if not stock_only:
                     for name, value in zip(
-                        ("sku", "ean", "preorder", "comment"), items[sid], strict=True
+                        ("sku", "ean", "preorder", "description", "comment"),
+                        items[sid],
+                        strict=True,
                     ):
                         if value is not None:
                             size.append((name, value))
@@ -128,7 +132,7 @@ def _products(store: Store, stock_only: bool) -> Pairs:
                     size.append(
                         (
                             "warehouseitems",
-                            [("warehouse", [("id", w), ("qty", str(q))]) for w, q in rows],
+                            [("warehouse", _warehouse(w, q, cog)) for w, q, cog in rows],
                         )
                     )
                 elif stock_only:
@@ -147,3 +151,10 @@ def _products(store: Store, stock_only: bool) -> Pairs:
             product += load_pairs(pdata)
         out.append(("product", [*product, ("variations", variations)]))
     return out
+
+
+def _warehouse(wid: str, qty: int, cog: str | None) -> Pairs:
+    pairs: Pairs = [("id", wid), ("qty", str(qty))]
+    if cog is not None:
+        pairs.append(("cog", cog))
+    return pairs

@@ -44,10 +44,10 @@ CREATE TABLE IF NOT EXISTS variations (
 CREATE INDEX IF NOT EXISTS variations_product ON variations (product, description);
 CREATE TABLE IF NOT EXISTS items (
     variation TEXT NOT NULL, size TEXT NOT NULL, sku TEXT, ean TEXT, preorder TEXT,
-    comment TEXT, PRIMARY KEY (variation, size)) WITHOUT ROWID;
+    comment TEXT, description TEXT, PRIMARY KEY (variation, size)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stock (
     variation TEXT NOT NULL, size TEXT NOT NULL, warehouse TEXT NOT NULL, qty INTEGER NOT NULL,
-    PRIMARY KEY (variation, size, warehouse)) WITHOUT ROWID;
+    cog TEXT, PRIMARY KEY (variation, size, warehouse)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY, number INTEGER NOT NULL, type TEXT, market TEXT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS refunds (id TEXT PRIMARY KEY, order_id TEXT NOT NULL);
@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, operation TEXT, status INTEGER,
     millis REAL, request TEXT, response TEXT);
 """
+
+#: (table, column) added to the schema later: added to older database files when opened.
+MIGRATIONS = (("items", "description"), ("stock", "cog"))
 
 #: Longest request or response text kept in the request log (a 30,000-row import is MBs).
 LOG_LIMIT = 100_000
@@ -210,6 +213,11 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA cache_size=-65536")  # 64 MB: big imports stay in memory
         self.db.executescript(SCHEMA)
+        # Columns added after a database file may have been created (issue #17).
+        for table, column in MIGRATIONS:
+            names = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in names:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
         # Request-log rows wait here and are written 100 at a time (a commit per small
         # request would halve the request rate); reading the log writes them first.
         self._log: list[tuple[Any, ...]] = []

@@ -8,7 +8,7 @@ the state the sandbox ends up in (its export, its order events) or the refusal.
 from __future__ import annotations
 
 from pipeline.sandbox import Sandbox
-from tests.sandbox.conftest import SoapClient, export_root, load_catalog, xt
+from tests.sandbox.conftest import SoapClient, export_root, load_catalog, stock, xt
 
 # ------------------------------------------------------------------ events of type stock
 
@@ -106,3 +106,65 @@ def test_display_categoriesremove_and_marketsremove_remove_the_links(
     # The other store's display keeps its links.
     assert xt(two, "categories/category/id") == ["c-shirts", "c-sale"]
     assert xt(two, "markets/market/id") == ["Retail-Sweden", "Retail-Global"]
+
+
+# ------------------------------------------------------------------ products_Update sizes
+
+
+def test_stock_as_size_qty_is_refused_not_dropped(sb: Sandbox, client: SoapClient) -> None:
+    load_catalog(client)
+    before = stock(sb, "T001_RED", "S")
+    reply = client.call(
+        "products_Update",
+        "<products><product><id>T001</id><variations><variation><id>T001_RED</id><sizes>"
+        "<size><id>S</id><qty>7</qty></size></sizes></variation></variations>"
+        "</product></products>",
+    )
+    assert not reply.success
+    assert reply.errors == [
+        "Variation T001_RED size S: <qty> directly in <size> (7) is not stored: Centra keeps "
+        "stock per warehouse, send it as <warehouseitems><warehouse><id>..</id><qty>..</qty>"
+        "</warehouse></warehouseitems>"
+    ]
+    assert stock(sb, "T001_RED", "S") == before
+    # With its warehouses, a size qty that is their total loses nothing and is accepted.
+    reply = client.call(
+        "products_Update",
+        "<products><product><id>T001</id><variations><variation><id>T001_RED</id><sizes>"
+        "<size><id>S</id><qty>7</qty><warehouseitems>"
+        "<warehouse><id>MainWarehouse</id><qty>4</qty></warehouse>"
+        "<warehouse><id>Store</id><qty>3</qty></warehouse>"
+        "</warehouseitems></size></sizes></variation></variations></product></products>",
+    )
+    assert reply.success, reply.raw
+    assert stock(sb, "T001_RED", "S") == {"MainWarehouse": 4, "Store": 3}
+
+
+def test_warehouse_cog_and_size_description_are_stored(sb: Sandbox, client: SoapClient) -> None:
+    load_catalog(client)
+    reply = client.call(
+        "products_Update",
+        "<products><product><id>T001</id><variations><variation><id>T001_RED</id><sizes>"
+        "<size><id>S</id><preorder>no</preorder><description>Small (EU 36)</description>"
+        "<warehouseitems><warehouse><id>MainWarehouse</id><qty>5</qty><cog>12.50</cog>"
+        "</warehouse></warehouseitems></size></sizes></variation></variations>"
+        "</product></products>",
+    )
+    assert reply.success, reply.raw
+    for entity in ("products", "stock"):
+        size = export_root(sb, entity).xpath("//variation[id='T001_RED']/sizes/size[id='S']")[0]
+        assert xt(size, "warehouseitems/warehouse/qty") == ["5"]
+        assert xt(size, "warehouseitems/warehouse/cog") == ["12.50"]
+    size = export_root(sb, "products").xpath("//variation[id='T001_RED']/sizes/size[id='S']")[0]
+    assert xt(size, "description") == ["Small (EU 36)"]
+    # A stock-only update (qty, no cog) keeps the cog; the sizetable's own size is unchanged.
+    stock_only = (
+        "<products><product><id>T001</id><variations><variation><id>T001_RED</id><sizes>"
+        "<size><id>S</id><warehouseitems><warehouse><id>MainWarehouse</id><qty>2</qty>"
+        "</warehouse></warehouseitems></size></sizes></variation></variations></product></products>"
+    )
+    assert client.call("products_Update", stock_only).success
+    size = export_root(sb, "stock").xpath("//variation[id='T001_RED']/sizes/size[id='S']")[0]
+    assert xt(size, "warehouseitems/warehouse/qty") == ["2"]
+    assert xt(size, "warehouseitems/warehouse/cog") == ["12.50"]
+    assert xt(export_root(sb, "sizes"), "//size[id='S']/description") == ["Small"]
