@@ -4,6 +4,9 @@ Each request pops the next action: ``("respond", status, body)``, ``("sleep", se
 body)``, ``("reset",)`` (RST after reading the request), ``("close",)`` (FIN, no answer),
 ``("truncate", status, body)`` (Content-Length says more than is sent). When the script is
 empty, the last action repeats.
+
+``("call", handler)`` answers by ``handler(headers, body)``, which returns ``(status, body)``:
+a stateful fake (an event queue) over real HTTP.
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ class _Handler(socketserver.StreamRequestHandler):
             if kind == "sleep":
                 time.sleep(action[1])
                 action = ("respond", *action[2:])
+            if kind == "call":
+                action = ("respond", *action[1](headers, body))
             status, payload = action[1], action[2]
             payload = payload.encode() if isinstance(payload, str) else payload
             length = len(payload) * 2 if kind == "truncate" else len(payload)

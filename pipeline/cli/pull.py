@@ -8,7 +8,7 @@ import click
 
 from pipeline.batch.logsummary import log_outcome
 from pipeline.centra.client import client_from_settings
-from pipeline.cli import EXIT_OK, Context, cli, exit_code_for, pass_ctx
+from pipeline.cli import EXIT_FAILED, EXIT_OK, Context, cli, exit_code_for, pass_ctx
 from pipeline.config import load_settings
 from pipeline.errors import PipelineError
 from pipeline.logs import log_to_file, protect
@@ -24,9 +24,11 @@ def pull(ctx: Context) -> None:
 
     Fetches events until the queue is empty, writes each order change once to
     outbox/<prefix>-<UTC time>-<seq>.csv, and acknowledges every event (handled or not)
-    only after its file is durable and journaled. A pull killed halfway is completed by the
-    next one. Exit 0 done, 1 failed, 2 configuration or mapping error, 3 Centra unreachable
-    or login refused, 4 another run holds the lock.
+    only after its file is durable and journaled. An event whose data cannot be read is
+    not acknowledged: it stays in Centra's queue, is named in a warning, and the pull exits 1
+    once every other event is done. A pull killed halfway is completed by the next one.
+    Exit 0 done, 1 failed (or events left unreadable), 2 configuration or mapping error,
+    3 Centra unreachable or login refused, 4 another run holds the lock.
     """
     summary = PullSummary()
     error: PipelineError | None = None
@@ -46,6 +48,8 @@ def pull(ctx: Context) -> None:
                     run_id=run_id,
                     summary=summary,
                 )
+                if summary.held:
+                    code = EXIT_FAILED  # unreadable events are left in the queue
             except PipelineError as exc:
                 error, code = exc, exit_code_for(exc)
                 raise
@@ -54,6 +58,8 @@ def pull(ctx: Context) -> None:
     except PipelineError as exc:
         error = exc
     code = EXIT_OK if error is None else exit_code_for(error)
+    if code == EXIT_OK and summary.held:
+        code = EXIT_FAILED
     pulled = error is None or summary.fetched or summary.recovered
     log_outcome("pull", events=summary.to_json() if pulled else None, error=error, code=code)
     if ctx.json:
@@ -63,6 +69,8 @@ def pull(ctx: Context) -> None:
         click.echo(json.dumps(out))
     elif error is None:
         click.echo(summary.text())
+        for warning in summary.warnings:
+            click.echo(f"Warning: {warning}", err=True)
     if error is not None:
         if summary.fetched or summary.recovered:
             click.echo(f"Before the error: {summary.text()}", err=True)

@@ -22,6 +22,7 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -174,6 +175,49 @@ def digest(rows: Sequence[Sequence[str | None]]) -> str:
     """What identifies a version of an object's rows (volatile cells are None, so ignored)."""
     data = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return hashlib.sha256(data).hexdigest()
+
+
+def local_name(tag: object) -> str:
+    """``{urn:x}order`` -> ``order``; "" for a comment or processing instruction."""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _is_empty(element: etree._Element) -> bool:
+    """A placeholder: no child element, no text."""
+    if next(element.iterchildren(etree.Element), None) is not None:
+        return False
+    return not (element.text or "").strip()
+
+
+def event_object(data: etree._Element | None, type_: str) -> tuple[etree._Element | None, str]:
+    """The object of an event: the child of ``<data>`` named by the event's ``<type>``.
+
+    Centra may send empty placeholder siblings (the reference's template lists account,
+    customer, invoice, market, order, pricelist, salesrep, size, warehouse, stock), in any
+    order: they are ignored. ``data`` is ``<data>`` itself, or any of its children (the parsed
+    event keeps its first one; its parent is ``<data>``). Returns (object, "") or
+    (None, what is wrong), for an event that must not be acknowledged.
+    """
+    if data is None:
+        return None, f"<data> is empty or absent: no <{type_}>"
+    if local_name(data.tag) != "data":
+        holder = data.getparent()
+        if holder is not None and local_name(holder.tag) == "data":
+            data = holder
+    if local_name(data.tag) == "data":
+        candidates = [c for c in data if isinstance(c.tag, str)]
+    else:
+        candidates = [data]  # a bare object, as given
+    named = [c for c in candidates if local_name(c.tag) == type_]
+    if not named:
+        found = ", ".join(f"<{local_name(c.tag)}>" for c in candidates) or "nothing"
+        return None, f"no <{type_}> in <data> (it holds {found})"
+    filled = [c for c in named if not _is_empty(c)]
+    if not filled:
+        return None, f"<{type_}> in <data> is empty"
+    if len(filled) > 1:
+        return None, f"{len(filled)} <{type_}> elements in <data>: which one is meant is unknown"
+    return filled[0], ""
 
 
 _NS_DECLARATION = re.compile(rb' xmlns(?::[A-Za-z_][\w.-]*)?="[^"]*"')
@@ -450,6 +494,8 @@ def _node_text(node: Any) -> str:
     if isinstance(node, bool):
         return "true" if node else "false"
     if isinstance(node, float):
+        if not math.isfinite(node):
+            return ""  # NaN (a number of an empty or absent value) is no number: no "nan" cell
         return str(int(node)) if node.is_integer() else str(node)
     return str(node).strip()
 

@@ -54,7 +54,7 @@ class EventOutcome:
     entry: str
     mission: str
     date: str
-    outcome: str  # exported, unchanged, superseded, skipped: <why>
+    outcome: str  # exported, unchanged, superseded, skipped: <why>, held: <why> (never done)
     files: list[str] = field(default_factory=list)
 
 

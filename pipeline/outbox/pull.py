@@ -5,6 +5,12 @@ every export; plan the batch in the journal (write-ahead intent); write each fil
 name and fsync; rename; fsync the folder; journal; lock the orders (if configured); then
 events_Done for *every* event of the batch, handled or not. Only then the next events_Get.
 
+An event's object is the child of ``<data>`` named by its ``<type>`` (empty placeholder siblings
+are ignored). An event of an exported type whose object cannot be read (no such child, an empty
+one, no id) is *held*: journaled, reported in ``warnings``, never written and never
+acknowledged, so it stays in Centra's queue; the events behind it go on, and the pull does not
+fetch it again (``held`` counts them; ``centra-pipeline pull`` then exits 1).
+
 An object whose rows equal the last version exported writes nothing (a redelivery); one seen
 before with other rows is written with ``change=update``, the first time with ``change=new``.
 The next pull first completes or discards whatever a killed pull left (see
@@ -38,6 +44,7 @@ from pipeline.outbox.export_mapping import (
     ExportMapping,
     Lookup,
     digest,
+    event_object,
     load_export_mappings,
     strip_namespaces,
 )
@@ -50,7 +57,16 @@ from pipeline.testhooks import crash_point
 log = logging.getLogger(__name__)
 
 DONE_CHUNK = 100  # ids per events_Done call: a whole batch (events_Get gives at most 100)
+WINDOW = 100  # events_Get gives the oldest 100 events not yet done
 COUNTER = "outbox"
+HELD = "held: "  # the outcome of an event whose object cannot be read: never acknowledged
+#: Fields older Centra versions leave out of an object: a warning names an empty cell for them.
+NOTED_ABSENT = {
+    "order": {
+        "ordernumber": "<id> is Centra's order number unless the ERP gave the order its own id",
+        "ordertotal": "Centra documents no formula to compute it from the lines",
+    }
+}
 
 
 @dataclass
@@ -65,6 +81,7 @@ class PullSummary:
     acknowledged: int = 0
     locked: int = 0
     recovered: int = 0  # batches of a killed pull completed
+    held: int = 0  # events whose data cannot be read: not acknowledged, left in the queue
     outbox_files: list[str] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
@@ -80,16 +97,18 @@ class PullSummary:
             "acknowledged": self.acknowledged,
             "locked": self.locked,
             "recovered": self.recovered,
+            "held": self.held,
             "outbox_files": list(self.outbox_files),
             "warnings": list(self.warnings),
         }
 
     def text(self) -> str:
         files = ", ".join(self.outbox_files) or "none"
+        held = f", {self.held} unreadable and left in Centra's queue" if self.held else ""
         return (
             f"pulled {self.fetched} event(s): {self.exported} exported "
-            f"({self.objects} object version(s), {self.rows} row(s)), {self.skipped} skipped, "
-            f"{self.acknowledged} acknowledged; outbox files: {files}"
+            f"({self.objects} object version(s), {self.rows} row(s)), {self.skipped} skipped"
+            f"{held}, {self.acknowledged} acknowledged; outbox files: {files}"
         )
 
 
@@ -166,11 +185,23 @@ class _Puller:
 
     def run(self) -> None:
         done: set[str] = set()
+        held: set[str] = set()  # unreadable: left queued, so Centra gives them again
         while True:
-            events = self._fetch()
-            if not events:
+            fetched = self._fetch()
+            if not fetched:
                 return
             crash_point("after_fetch")
+            events = [e for e in fetched if e.id not in held]
+            if not events:
+                # Only the events this pull could not read are left in the window: stop (a
+                # next pull tries them again) rather than fetch them forever.
+                if len(fetched) >= WINDOW:
+                    self._warn(
+                        f"Centra's window of {WINDOW} events is full of events that cannot "
+                        "be read: no newer event can be fetched until they are repaired or "
+                        "removed in Centra"
+                    )
+                return
             if all(e.id in done for e in events):
                 raise PipelineError(
                     f"Centra returned {len(events)} event(s) already marked done in this pull",
@@ -180,7 +211,21 @@ class _Puller:
             with collector_paused():
                 plan, contents = self._plan(events)
             self._execute(plan, contents)
-            done.update(e.id for e in events)
+            for e in plan.events:
+                if e.outcome.startswith(HELD):
+                    held.add(e.id)
+                    self.summary.held += 1
+                    self._warn(
+                        f"event {e.id} ({e.type or '?'} {e.entry or '?'}) cannot be read and is "
+                        f"not acknowledged; it stays in Centra's queue: "
+                        f"{e.outcome.removeprefix(HELD)}"
+                    )
+                else:
+                    done.add(e.id)
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.summary.warnings.append(message)
 
     def _fetch(self) -> list[Event]:
         if self.orders.markets:
@@ -193,6 +238,7 @@ class _Puller:
         plan = Plan()
         outcomes: dict[str, EventOutcome] = {}
         latest: dict[tuple[str, str], tuple[Event, etree._Element]] = {}
+        absent: dict[str, list[str]] = {}  # event id -> warnings for empty cells
         for event in events:
             outcome = EventOutcome(event.id, event.type, event.entry, event.mission, event.date, "")
             outcomes[event.id] = outcome
@@ -202,16 +248,26 @@ class _Puller:
                 outcome.outcome = f"skipped: no export for type {event.type or '?'}"
             elif event.mission == "delete":
                 outcome.outcome = "skipped: mission delete"
-            elif event.data is None:
-                outcome.outcome = "skipped: no data"
             else:
+                found, why = event_object(event.data, event.type)
+                if found is None:
+                    outcome.outcome = HELD + why
+                    continue
                 if event.type in self.fast_types:
-                    obj = event.data
-                    object_id = self.fast[exports[0].name].object_id(obj, event.entry)
+                    obj = found
+                    object_ids = [self.fast[m.name].object_id(obj) for m in exports]
                 else:
-                    obj = strip_namespaces(event.data)
-                    object_id = exports[0].object_id(obj, event.entry)
-                key = (event.type, object_id)
+                    obj = strip_namespaces(found)
+                    object_ids = [m.object_id(obj) for m in exports]
+                missing = [m for m, oid in zip(exports, object_ids, strict=True) if not oid]
+                if missing:
+                    m = missing[0]
+                    outcome.outcome = (
+                        f"{HELD}<{event.type}> has no {m.key.path} (the key of export {m.name})"
+                    )
+                    continue
+                absent[event.id] = self._absent(event, obj, object_ids[0])
+                key = (event.type, object_ids[0])
                 if key in latest:
                     outcomes[latest[key][0].id].outcome = "superseded"
                 latest[key] = (event, obj)
@@ -246,6 +302,9 @@ class _Puller:
                 rows.extend(
                     mapping.fill(extracted, change=change, event_id=event.id, event_date=event.date)
                 )
+                if outcomes[event.id].outcome != "exported":  # once, not once per export
+                    for warning in absent.get(event.id, ()):
+                        self._warn(warning)
                 outcomes[event.id].outcome = "exported"
                 outcomes[event.id].files.append(planned.name)
                 if mapping.event_type == "order" and self.orders.lock_after_export:
@@ -257,6 +316,26 @@ class _Puller:
         if self.orders.lock_after_export:
             plan.lock = list(locks.values())
         return plan, contents
+
+    def _absent(self, event: Event, obj: etree._Element, object_id: str) -> list[str]:
+        """Warnings for the fields older Centra versions leave out, that an export reads."""
+        warnings = []
+        for name, why in NOTED_ABSENT.get(event.type, {}).items():
+            if _text(obj, name):
+                continue
+            path = f"/{event.type}/{name}"
+            columns = [
+                f"{m.name}.{c.name}"
+                for m in self.by_type[event.type]
+                for c in m.columns
+                if c.spec is not None and c.spec.path is not None and path in c.spec.path
+            ]
+            if columns:
+                warnings.append(
+                    f"event {event.id} ({event.type} {object_id}): no <{name}> (older Centra "
+                    f"versions leave it out), so {', '.join(columns)} is left empty; {why}"
+                )
+        return warnings
 
     def _extract(self, mapping: ExportMapping, type_: str, obj: etree._Element) -> list[Any]:
         if type_ not in self.fast_types:
@@ -320,6 +399,8 @@ class _Puller:
         for e in plan.events:
             if e.outcome == "exported":
                 s.exported += 1
+            elif e.outcome.startswith(HELD):
+                pass  # counted and reported by run(): a recovered batch's come again
             else:
                 s.skipped += 1
                 s.reasons[e.outcome.removeprefix("skipped: ")] += 1
@@ -342,7 +423,7 @@ class _Puller:
                 message = f"lock_after_export: {exc.message}"
                 log.warning("%s", message)
                 self.summary.warnings.append(message)
-        ids = [e.id for e in plan.events]
+        ids = [e.id for e in plan.events if not e.outcome.startswith(HELD)]
         for chunk in _chunks(ids, DONE_CHUNK):
             self.client.events_done(chunk)
             crash_point("during_done")

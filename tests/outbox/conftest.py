@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from pipeline.sandbox import Sandbox
 from pipeline.state.journal import Journal
 from tests.guide import example
 from tests.outbox.sandbox_setup import load_catalogue
+from tests.scripted_server import ScriptedServer, scripted_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"CENTRA_USERNAME": "example", "CENTRA_PASSWORD": "secret"}
@@ -198,3 +200,26 @@ def run_pull(ws: Path, sb: Sandbox) -> dict[str, Any]:
     out: dict[str, Any] = json.loads(result.stdout)
     assert out["exit_code"] == 0
     return out
+
+
+# -- the fake queue over real HTTP ------------------------------------------------------
+
+
+@contextmanager
+def queue_server(queue: FakeQueue) -> Iterator[ScriptedServer]:
+    """``queue`` behind a real HTTP server on 127.0.0.1 (events_Get answers its raw XML)."""
+
+    def answer(headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        response = queue.handle("", body, headers)
+        return response.status, response.body
+
+    with scripted_server([("call", answer)]) as server:
+        yield server
+
+
+def invoke_pull(ws: Path, url: str) -> tuple[int, dict[str, Any], str]:
+    """``centra-pipeline --json pull`` in process against ``url``: (exit code, JSON, stderr)."""
+    env = {**ENV, "CENTRA_URL": url}
+    result = CliRunner().invoke(cli, ["--workspace", str(ws), "--json", "pull"], env=env)
+    out: dict[str, Any] = json.loads(result.stdout)
+    return result.exit_code, out, result.stderr

@@ -94,7 +94,7 @@ def test_dtc_order_becomes_one_row_per_orderitem(
     assert queue.done == ["115"] and queue.events == []
     assert summary.to_json() | {"skipped_by_reason": {}} == {
         "fetched": 1, "exported": 1, "objects": 1, "rows": 2, "skipped": 0,
-        "skipped_by_reason": {}, "acknowledged": 1, "locked": 0, "recovered": 0,
+        "skipped_by_reason": {}, "acknowledged": 1, "locked": 0, "recovered": 0, "held": 0,
         "outbox_files": ["orders-20261127T020000Z-0001.csv"], "warnings": [],
     }  # fmt: skip
     event = journal.db.execute(
