@@ -27,7 +27,15 @@ from pipeline.sandbox.soap import (
     text,
     to_pairs,
 )
-from pipeline.sandbox.store import Store, doc_all, doc_get, merge, remove_listed, without
+from pipeline.sandbox.store import (
+    Store,
+    doc_all,
+    doc_get,
+    merge,
+    remove_listed,
+    type_errors,
+    without,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +173,15 @@ def _check_terms(ctx: Ctx, id_: str, doc: list[Any], request: list[Any]) -> None
         ctx.error(f"Terms {id_}: duedays must be a whole number, not {duedays!r}")
 
 
+def _check_invoice(ctx: Ctx, id_: str, doc: list[Any], request: list[Any]) -> None:
+    order = doc_get(doc, "order", "id")
+    if isinstance(order, str) and order and ctx.store.get_order(order) is None:
+        ctx.error(f"Invoice {id_}: order {order} does not exist")
+
+
+#: How messages name an object of each item element (default: the element, capitalised).
+LABELS = {"deliverywindow": "Delivery window", "paymentterms": "Terms", "shippingterms": "Terms"}
+
 #: check(ctx, id, the stored document merged with the request, the request's document)
 Check = Callable[[Ctx, str, list[Any], list[Any]], None]
 
@@ -188,7 +205,7 @@ DOCUMENTS: dict[str, tuple[str, str, str, Check | None]] = {
         "deliverywindow",
         _check_deliverywindow,
     ),
-    "invoices_Update": ("invoices", "invoice", "invoice", None),
+    "invoices_Update": ("invoices", "invoice", "invoice", _check_invoice),
     "accounts_Update": ("accounts", "account", "account", _check_account),
     "pricelists_Update": ("pricelists", "pricelist", "pricelist", _check_pricelist),
 }
@@ -209,6 +226,10 @@ def update_documents(ctx: Ctx, operation: str, el: Any) -> None:
             ctx.error(f"A {item} without <id> cannot be stored")
             continue
         pairs = to_pairs(obj, skip=("id",))
+        typing_errors = type_errors(f"{LABELS.get(item, item.capitalize())} {id_}", item, pairs)
+        if typing_errors:
+            ctx.errors.extend(typing_errors)
+            continue
         removals = REMOVE_LISTS.get(type_, ())
         pairs, removed = without(pairs, *(r[0] for r in removals))
         if check is not None:

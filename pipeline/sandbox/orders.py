@@ -21,7 +21,7 @@ from pipeline.sandbox.order_xml import (
     shipment_total,
 )
 from pipeline.sandbox.soap import Pairs, child, children, fields, render, text, to_pairs
-from pipeline.sandbox.store import Store, doc_all, doc_get, merge, now
+from pipeline.sandbox.store import Store, doc_all, doc_get, merge, now, type_errors
 
 if TYPE_CHECKING:
     from pipeline.sandbox.operations import Ctx, Settings
@@ -408,6 +408,10 @@ def orders_update(ctx: Ctx, el: Any) -> None:
                 f"Order {oid} does not exist: orders are created in Centra "
                 "(place one with the sandbox's order command)"
             )
+            continue
+        typing_errors = type_errors(f"Order {oid}", "order", to_pairs(order_el))
+        if typing_errors:
+            ctx.errors.extend(typing_errors)
             continue
         before = json.dumps(order, sort_keys=True)
         errors_before = len(ctx.errors)

@@ -162,6 +162,44 @@ def without(doc: Pairs, *names: str) -> tuple[Pairs, dict[str, Any]]:
     return kept, taken
 
 
+#: The reference's typed fields (its WSDL placeholders ``int`` and ``boolean``; everything else
+#: is ``string``), by (parent element, field).
+FIELD_TYPES = {
+    ("customer", "store"): "int",
+    ("buyer", "store"): "int",
+    ("order", "store"): "int",
+    ("carrierinformation", "packages"): "int",
+    ("variation", "productlimit"): "int",
+    ("variation", "variationlimit"): "int",
+    ("deliverywindow", "atonce"): "boolean",
+    ("order", "internal"): "boolean",
+}
+_INT = re.compile(r"[+-]?[0-9]+")
+#: An XML Schema boolean's literals (any case here); yes/no is not one.
+BOOLEANS = ("true", "false", "1", "0")
+
+
+def type_errors(label: str, parent: str, pairs: Pairs) -> list[str]:
+    """A message for each typed field of ``pairs`` (at any depth) whose value is not its type.
+
+    An empty element is allowed (it clears the field, as for any other field).
+    """
+    errors: list[str] = []
+    for name, value in pairs:
+        if isinstance(value, list):
+            errors += type_errors(label, name, value)
+            continue
+        kind = FIELD_TYPES.get((parent, name))
+        value = value.strip()
+        if kind is None or value == "":
+            continue
+        if kind == "int" and not _INT.fullmatch(value):
+            errors.append(f"{label}: {name} must be a whole number, not {value!r}")
+        elif kind == "boolean" and value.lower() not in BOOLEANS:
+            errors.append(f"{label}: {name} must be a boolean (true, false, 1 or 0), not {value!r}")
+    return errors
+
+
 def doc_id(pairs: Pairs) -> str | None:
     for name, value in pairs:
         if name == "id" and isinstance(value, str):

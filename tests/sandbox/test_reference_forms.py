@@ -8,7 +8,14 @@ the state the sandbox ends up in (its export, its order events) or the refusal.
 from __future__ import annotations
 
 from pipeline.sandbox import Sandbox
-from tests.sandbox.conftest import SoapClient, export_root, load_catalog, stock, xt
+from tests.sandbox.conftest import (
+    SWEATER_STOCK,
+    SoapClient,
+    export_root,
+    load_catalog,
+    stock,
+    xt,
+)
 
 # ------------------------------------------------------------------ events of type stock
 
@@ -168,3 +175,91 @@ def test_warehouse_cog_and_size_description_are_stored(sb: Sandbox, client: Soap
     assert xt(size, "warehouseitems/warehouse/qty") == ["2"]
     assert xt(size, "warehouseitems/warehouse/cog") == ["12.50"]
     assert xt(export_root(sb, "sizes"), "//size[id='S']/description") == ["Small"]
+
+
+# ------------------------------------------------------------------ int and boolean fields
+
+
+def test_int_and_boolean_fields_refuse_junk(sb: Sandbox, client: SoapClient) -> None:
+    load_catalog(client)
+    window = (
+        "<deliverywindows><deliverywindow><id>DW1</id><description>Spring</description>"
+        "<atonce>{atonce}</atonce><variations><variation><id>T001_RED</id>"
+        "<productlimit>{limit}</productlimit></variation></variations>"
+        "</deliverywindow></deliverywindows>"
+    )
+    reply = client.call("deliverywindows_Update", window.format(atonce="maybe", limit="ten"))
+    assert not reply.success
+    assert reply.errors == [
+        "Delivery window DW1: atonce must be a boolean (true, false, 1 or 0), not 'maybe'",
+        "Delivery window DW1: productlimit must be a whole number, not 'ten'",
+    ]
+    assert export_root(sb, "deliverywindows").xpath("//deliverywindow") == []
+    # The literal forms of an XML Schema boolean and int are accepted.
+    for atonce in ("true", "false", "1", "0"):
+        ok = client.call("deliverywindows_Update", window.format(atonce=atonce, limit="-3"))
+        assert ok.success, ok.raw
+    assert xt(export_root(sb, "deliverywindows"), "//atonce") == ["0"]
+
+    customer = "<customers><customer><id>C1</id><store>{}</store></customer></customers>"
+    bad = client.call("customers_Update", customer.format("retail"))
+    assert not bad.success
+    assert bad.errors == ["Customer C1: store must be a whole number, not 'retail'"]
+    assert client.call("customers_Update", customer.format("1")).success
+
+    buyer = (
+        "<accounts><account><id>12345</id><buyers><buyer><id>b9</id><store>two</store></buyer>"
+        "</buyers><carrierinformation><packages>a few</packages></carrierinformation>"
+        "</account></accounts>"
+    )
+    bad = client.call("accounts_Update", buyer)
+    assert not bad.success
+    assert bad.errors == [
+        "Account 12345: store must be a whole number, not 'two'",
+        "Account 12345: packages must be a whole number, not 'a few'",
+    ]
+    assert xt(export_root(sb, "accounts"), "//buyer/id") == ["12345_buyer1"]
+
+
+def test_order_internal_and_packages_refuse_junk(sb: Sandbox, client: SoapClient) -> None:
+    load_catalog(client)
+    assert client.call("products_Update", SWEATER_STOCK).success
+    oid = sb.place_order(
+        market="Retail-Sweden", pricelist="EUR-Retail", lines=[("T001", "T001_RED", "S", 1)]
+    )
+    before = export_root(sb, "orders")
+    order = f"<orders><order><id>{oid}</id><type>retail</type><store>1</store>{{}}</order></orders>"
+    bad = client.call("orders_Update", order.format("<internal>maybe</internal>"))
+    assert not bad.success
+    assert bad.errors == [
+        f"Order {oid}: internal must be a boolean (true, false, 1 or 0), not 'maybe'"
+    ]
+    shipment = (
+        "<shipments><shipment><id>{}</id><carrierinformation><carrier>UPS</carrier>"
+        "<packages>two</packages></carrierinformation></shipment></shipments>"
+    )
+    sid = before.findtext(".//shipments/shipment/id")
+    bad = client.call("orders_Update", order.format(shipment.format(sid)))
+    assert not bad.success
+    assert bad.errors == [f"Order {oid}: packages must be a whole number, not 'two'"]
+    after = export_root(sb, "orders")
+    assert xt(after, "//shipment/carrierinformation/carrier") == [""]
+    assert xt(after, "//order/internal") == ["false"]
+
+
+def test_invoice_for_an_unknown_order_is_refused(sb: Sandbox, client: SoapClient) -> None:
+    invoice = (
+        "<invoices><invoice><id>INV-1</id><store>1</store><total>100.00</total>"
+        "<order><id>{}</id></order></invoice></invoices>"
+    )
+    reply = client.call("invoices_Update", invoice.format("999"))
+    assert not reply.success
+    assert reply.errors == ["Invoice INV-1: order 999 does not exist"]
+    assert export_root(sb, "invoices").xpath("//invoice") == []
+    load_catalog(client)
+    assert client.call("products_Update", SWEATER_STOCK).success
+    oid = sb.place_order(
+        market="Retail-Sweden", pricelist="EUR-Retail", lines=[("T001", "T001_RED", "S", 1)]
+    )
+    assert client.call("invoices_Update", invoice.format(oid)).success
+    assert xt(export_root(sb, "invoices"), "//invoice/order/id") == [oid]
