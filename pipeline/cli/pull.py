@@ -68,9 +68,7 @@ def pull(ctx: Context) -> None:
             out["error"] = str(error)
         click.echo(json.dumps(out))
     elif error is None:
-        click.echo(summary.text())
-        for warning in summary.warnings:
-            click.echo(f"Warning: {warning}", err=True)
+        click.echo(summary.text())  # its warnings are logged (stderr and the log file)
     if error is not None:
         if summary.fetched or summary.recovered:
             click.echo(f"Before the error: {summary.text()}", err=True)

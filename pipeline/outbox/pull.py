@@ -176,6 +176,19 @@ class _Puller:
         self.fast_types = {
             t for t, exports in self.by_type.items() if all(m.name in self.fast for m in exports)
         }
+        # (field, why, the columns that read it) per type, for NOTED_ABSENT's warnings
+        self.noted: dict[str, list[tuple[str, str, str]]] = {}
+        for type_, fields in NOTED_ABSENT.items():
+            for name, why in fields.items():
+                path = f"/{type_}/{name}"
+                columns = [
+                    f"{m.name}.{c.name}"
+                    for m in self.by_type.get(type_, ())
+                    for c in m.columns
+                    if c.spec is not None and c.spec.path is not None and path in c.spec.path
+                ]
+                if columns:
+                    self.noted.setdefault(type_, []).append((name, why, ", ".join(columns)))
         self.summary = summary
         self.stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         self.lookup: Lookup = ledger.catalogue_lookup(journal)
@@ -244,7 +257,9 @@ class _Puller:
             outcomes[event.id] = outcome
             plan.events.append(outcome)
             exports = self.by_type.get(event.type)
-            if not exports:
+            if not event.type and (orphans := self._untyped(event)):
+                outcome.outcome = f"{HELD}no <type>, and <data> holds {orphans}"
+            elif not exports:
                 outcome.outcome = f"skipped: no export for type {event.type or '?'}"
             elif event.mission == "delete":
                 outcome.outcome = "skipped: mission delete"
@@ -317,25 +332,21 @@ class _Puller:
             plan.lock = list(locks.values())
         return plan, contents
 
+    def _untyped(self, event: Event) -> str:
+        """An event without a type whose <data> holds an object an export reads: its name."""
+        for type_ in self.by_type:
+            if event_object(event.data, type_)[0] is not None:
+                return f"<{type_}>"
+        return ""
+
     def _absent(self, event: Event, obj: etree._Element, object_id: str) -> list[str]:
         """Warnings for the fields older Centra versions leave out, that an export reads."""
-        warnings = []
-        for name, why in NOTED_ABSENT.get(event.type, {}).items():
-            if _text(obj, name):
-                continue
-            path = f"/{event.type}/{name}"
-            columns = [
-                f"{m.name}.{c.name}"
-                for m in self.by_type[event.type]
-                for c in m.columns
-                if c.spec is not None and c.spec.path is not None and path in c.spec.path
-            ]
-            if columns:
-                warnings.append(
-                    f"event {event.id} ({event.type} {object_id}): no <{name}> (older Centra "
-                    f"versions leave it out), so {', '.join(columns)} is left empty; {why}"
-                )
-        return warnings
+        return [
+            f"event {event.id} ({event.type} {object_id}): no <{name}> (older Centra versions "
+            f"leave it out), so {columns} is left empty; {why}"
+            for name, why, columns in self.noted.get(event.type, ())
+            if not _text(obj, name)
+        ]
 
     def _extract(self, mapping: ExportMapping, type_: str, obj: etree._Element) -> list[Any]:
         if type_ not in self.fast_types:

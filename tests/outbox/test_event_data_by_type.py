@@ -139,8 +139,9 @@ def test_a_customer_event_reads_its_customer(ws: Path) -> None:
         placeholders_only(200),
         placeholders_only(200, with_order=False),
         order(200, 31).replace("<ns1:id>31</ns1:id>", "<ns1:id/>", 1),  # no order id
+        order(200, 31).replace("<ns1:type>order</ns1:type>", "<ns1:type/>", 1),  # no type
     ],
-    ids=["empty-order", "no-order", "no-order-id"],
+    ids=["empty-order", "no-order", "no-order-id", "no-type"],
 )
 def test_an_unreadable_event_stays_queued_and_does_not_block_the_others(
     ws: Path, poison: str
