@@ -69,6 +69,8 @@ def validate(
         click.echo(f"{file.path.name}{sheet}{via}: {file.rows_total} rows -> {made}: {status}")
         for problem in file.problems:  # (each message cuts what it echoes of the file)
             click.echo(f"  {shorten(str(problem), MAX_LINE)}")
+        for held in file.held_back:
+            click.echo(f"  warning: {shorten(held, MAX_LINE)}")
         if file.rejected:
             click.echo(f"  the whole file would be rejected: {shorten(file.rejected, MAX_LINE)}")
         for path in file.xml_files:

@@ -7,6 +7,10 @@ it names; two targets of the same entity (stock in two warehouses) fill the same
 A row with any problem contributes nothing. The *unit* it belongs to (the object; for
 pricelists one product inside the pricelist) is dropped as a whole, and its other rows are
 reported as not sent, so Centra never gets half a product.
+
+Some objects Centra refuses to change once created (:data:`FROZEN`: size tables). Such an
+object is sent whole or not at all: when any row that feeds it has a problem, all of it is held
+back (:meth:`_Mapper._hold_frozen`), and so are the products of the file that need it.
 """
 
 from __future__ import annotations
@@ -44,6 +48,18 @@ class MappedObject:
     item: Mapping[str, Any]
     rows: tuple[int, ...]
     depends_on: tuple[tuple[str, str], ...] = ()
+
+
+#: Entities whose objects Centra cannot change once created, so they must be sent whole:
+#: entity -> (level, sub path naming the frozen object, what a person calls it). A size table
+#: (sizes_Update) is created by the request that first names it and refuses any later change,
+#: including a size added afterwards (the SOAP reference: "Sizetables cannot be changed once
+#: created").
+FROZEN: dict[str, tuple[str, str, str]] = {"sizes": ("size", "sizetable.id", "size table")}
+
+#: Objects of other entities that need a frozen object: entity -> (level, sub path, frozen
+#: entity). A product's variation names its size table.
+FROZEN_USERS: dict[str, tuple[str, str, str]] = {"products": ("variation", "sizetable.id", "sizes")}
 
 
 _FIELDS = attrgetter("entity", "operation", "key", "item", "rows", "depends_on")
@@ -111,6 +127,9 @@ class MappedFile:
     encoding: str | None = None
     delimiter: str | None = None
     row_numbers: list[int] = field(default_factory=list)
+    #: One message per frozen object (size table) held back because a row feeding it has a
+    #: problem; its rows are among ``problems`` too.
+    held_back: list[str] = field(default_factory=list)
 
     def by_entity(self) -> dict[str, list[MappedObject]]:
         out: dict[str, list[MappedObject]] = {}
@@ -261,6 +280,8 @@ class _Mapper:
         self.problems: list[RowProblem] = []
         self.failed_rows: set[int] = set()
         self.failed_units: dict[tuple[str, Key], int] = {}  # unit -> first failed row index
+        self.unit_reasons: dict[tuple[str, Key], str] = {}  # unit -> why, when not its own row
+        self.held_back: list[str] = []
         self.store: dict[str, dict[Key, _Node]] = {}
         self.plans: list[_TargetPlan] = []
         self.seen: set[tuple[int | None, str, str | None]] = set()
@@ -325,6 +346,7 @@ class _Mapper:
         if "products" in self.store:
             self._check_products()
             self._drop_failed_units()
+        self._hold_frozen()
         objects = self._objects()
         rejected = self._rejection()
         return self._result(objects=[] if rejected else objects, rejected=rejected)
@@ -344,6 +366,7 @@ class _Mapper:
             encoding=self.table.encoding,
             delimiter=self.table.delimiter,
             row_numbers=self.table.row_numbers,
+            held_back=self.held_back,
         )
 
     def _plan(self) -> str | None:
@@ -647,14 +670,17 @@ class _Mapper:
                 continue
             del container[container_key]
             label = "/".join(key)
+            reason = self.unit_reasons.get((entity_name, key)) or (
+                f"not sent: {entity_name} {shorten(label)!r} also has row "
+                f"{self.table.row_numbers[first_bad]}, which has a problem"
+            )
             for j in node.rows or []:
                 if j in reported:
                     continue
                 reported.add(j)
                 self._problem(
                     j,
-                    f"not sent: {entity_name} {shorten(label)!r} also has row "
-                    f"{self.table.row_numbers[first_bad]}, which has a problem",
+                    reason,
                     entity=entity_name,
                     key=label,
                     collateral=True,
@@ -665,6 +691,142 @@ class _Mapper:
                 if parent is not None and not any((parent.children or {}).values()):
                     del self.store[entity_name][top]
         self.failed_units.clear()
+        self.unit_reasons.clear()
+
+    # -- frozen objects ---------------------------------------------------------------------
+
+    def _values(self, plan: _TargetPlan, level: str, sub: str) -> list[Value] | None:
+        """The values of the rule for ``level.sub`` in ``plan`` (None when it has none)."""
+        for lp in plan.levels:
+            if lp.name == level:
+                for s, values, _ in lp.rules:
+                    if s == sub:
+                        return values
+        return None
+
+    def _unit_of(self, plan: _TargetPlan, i: int) -> Key | None:
+        """The key of the unit row ``i`` feeds in ``plan`` (as the row loop finds it), or None."""
+        levels = {lp.name: lp for lp in plan.levels}
+        key: list[str] = []
+        for name in plan.unit_chain:
+            lp = levels.get(name)
+            if lp is None:
+                return None
+            fields = {
+                sub: v
+                for sub, values in lp.pairs
+                if sub in lp.key_parts and isinstance(v := values[i], str)
+            }
+            if not lp.key_given(fields):
+                return None
+            key.extend(fields.get(k, "") for k in lp.key_parts)
+        return tuple(key)
+
+    def _hold_frozen(self) -> None:
+        """Hold back each frozen object (size table) that a row with a problem feeds.
+
+        Centra refuses any change to a size table once created, so a table sent without the
+        size of a bad row would lack that size for good. Every row of such a table is reported
+        (as not sent, naming the row to fix), and the file's products that need the table are
+        not sent either (Centra would refuse them: their table does not exist). A table the
+        catalogue already knows exists in Centra as it is; nothing is held back for it.
+        """
+        if not self.failed_rows:
+            return
+        for plan in self.plans:
+            frozen = FROZEN.get(plan.entity.name)
+            if frozen is None:
+                continue
+            level, sub, _ = frozen
+            ids = self._values(plan, level, sub)
+            if ids is None:
+                continue
+            users = [
+                values
+                for user in self.plans
+                if (ref := FROZEN_USERS.get(user.entity.name)) is not None
+                and ref[2] == plan.entity.name
+                and (values := self._values(user, ref[0], ref[1])) is not None
+            ]
+            bad: dict[str, list[int]] = {}
+            for i in sorted(self.failed_rows):
+                # The object the row feeds: its own cell, or (that cell bad or empty) the one
+                # a user of the object names on the same row.
+                found = next(
+                    (v for values in (ids, *users) if isinstance(v := values[i], str) and v), None
+                )
+                if found is not None:
+                    bad.setdefault(found, []).append(i)
+            if self.lookups is not None:
+                # Created before (a run's journal, an earlier file): frozen as it is already.
+                bad = {k: rows for k, rows in bad.items() if self.lookups.sizes_of(k) is None}
+            if bad:
+                self._hold(plan, ids, bad)
+        self._drop_failed_units()
+
+    def _size_of(self, i: int) -> str | None:
+        """The size id row ``i`` names in any target, for messages."""
+        for plan in self.plans:
+            values = self._values(plan, "size", "id")
+            if values is not None and isinstance(v := values[i], str) and v:
+                return v
+        return None
+
+    def _hold(self, plan: _TargetPlan, ids: list[Value], bad: dict[str, list[int]]) -> None:
+        """Drop the frozen objects ``bad`` (id -> failed rows) of ``plan``, report each of
+        their rows, and mark the units of the objects that need them."""
+        entity = plan.entity.name
+        level, _, noun = FROZEN[entity]
+        row_numbers = self.table.row_numbers
+        reasons: dict[str, str] = {}
+        for frozen_id, rows in bad.items():
+            first = rows[0]
+            size = self._size_of(first)
+            which = f"row {row_numbers[first]}" + (f" ({level} {shorten(size)})" if size else "")
+            if len(rows) == 1:
+                which += " has a problem; fix that row"
+            else:
+                more = len(rows) - 1
+                which += f" and {more} more row{'s' if more > 1 else ''} have problems; fix them"
+            reasons[frozen_id] = (
+                f"{noun} {shorten(frozen_id)!r} is not sent: Centra cannot change a {noun} "
+                f"once created, and {which} and push the file again"
+            )
+            self.held_back.append(reasons[frozen_id])
+        store = self.store.get(entity, {})
+        for key in [k for k in store if k[0] in bad]:  # (a size's key: sizetable id first)
+            del store[key]
+        sizes = self._values(plan, level, "id")
+        for j, held in enumerate(ids):
+            if isinstance(held, str) and held in reasons:
+                size_id = sizes[j] if sizes is not None else None
+                self._problem(
+                    j,
+                    reasons[held],
+                    entity=entity,
+                    key=f"{held}/{size_id}" if isinstance(size_id, str) and size_id else held,
+                    collateral=True,
+                )
+        for user_entity, (user_level, sub, of) in FROZEN_USERS.items():
+            if of != entity:
+                continue
+            for top, node in self.store.get(user_entity, {}).items():
+                needed = _needed(node, user_level, sub, bad)
+                if needed is None:
+                    continue
+                reason = (
+                    f"not sent: {user_entity} {shorten('/'.join(top))!r} needs {noun} "
+                    f"{shorten(needed)!r}, which is not sent because row "
+                    f"{row_numbers[bad[needed][0]]} has a problem"
+                )
+                for j in node.rows or []:
+                    for other in self.plans:
+                        if other.entity.name in FROZEN:
+                            continue
+                        unit = self._unit_of(other, j)
+                        if unit is not None:
+                            self.failed_units.setdefault((other.entity.name, unit), j)
+                            self.unit_reasons.setdefault((other.entity.name, unit), reason)
 
     def _find_unit(
         self, entity: Entity, key: Key
@@ -830,6 +992,16 @@ class _Mapper:
                 f"more than max_invalid_rows ({m.max_invalid_percent:g}%)"
             )
         return None
+
+
+def _needed(node: _Node, level: str, sub: str, held: Mapping[str, object]) -> str | None:
+    """The first held-back frozen id that a child at ``level`` of ``node`` names in ``sub``
+    (a product's variation its size table), or None."""
+    for child in ((node.children or {}).get(level) or {}).values():
+        found = child.fields.get(sub)
+        if found is not None and found in held:
+            return found
+    return None
 
 
 # -- building payloads ----------------------------------------------------------------------

@@ -39,6 +39,8 @@ class FileReport:
     rejected: str | None = None
     xml_files: list[Path] = field(default_factory=list)
     mapped: MappedFile | None = None
+    #: Frozen objects (size tables) held back whole because a row feeding them has a problem.
+    held_back: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -52,6 +54,7 @@ class FileReport:
             "rows": self.rows_total,
             "objects": self.objects,
             "rejected": self.rejected,
+            "held_back": self.held_back,
             "problems": [
                 {
                     "row": getattr(p, "row", None) or getattr(p, "line", None),
@@ -187,6 +190,7 @@ def validate_files(
         report.rows_total = mapped.rows_total
         report.problems.extend(mapped.problems)
         report.rejected = mapped.rejected
+        report.held_back = mapped.held_back
         # Count Centra objects as a person sees them: a pricelist once, not once per product.
         names: dict[str, set[str]] = {}
         for entity, group in groupby(mapped.objects, key=attrgetter("entity")):
