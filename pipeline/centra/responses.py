@@ -32,6 +32,7 @@ _LOGIN_REFUSED = re.compile(
     r"credentials)|wrong (username|password)|access denied|unauthori[sz]ed)",
     re.IGNORECASE,
 )
+_EVENT_READS = ("events_Get", "events_GetByMarkets")
 _FORBIDDEN_MARKUP = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 
 
@@ -178,12 +179,25 @@ def parse_response(
             )
         raise SoapFault(code, string, operation=operation)
     if name == "result":
-        return _update_result(payload, operation=operation, redact=redact)
+        result = _update_result(payload, operation=operation, redact=redact)
+        _not_for_a_read(name, operation)
+        return result
     if name == "events_Get":
         return EventsResult(tuple(_event(e) for e in _events(payload)))
     if name.endswith("Response") and text(payload).upper() == "OK":
+        # The reference's form: success, without messages, for every object of the request.
+        _not_for_a_read(name, operation)
         return UpdateResult(success=True)
     raise ResponseError(f"unexpected response element <{name}>", operation=operation)
+
+
+def _not_for_a_read(name: str, operation: str | None) -> None:
+    """An update's success answer to an event read would lose the events: refuse it."""
+    if operation in _EVENT_READS:
+        raise ResponseError(
+            f"<{name}> answers an update, not {operation} (expected <events_Get>)",
+            operation=operation,
+        )
 
 
 def _update_result(

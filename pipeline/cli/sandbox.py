@@ -170,6 +170,14 @@ def sandbox() -> None:
     is_flag=True,
     help="Do not create a shipment when a retail (DTC) order is placed.",
 )
+@click.option(
+    "--update-response",
+    type=click.Choice(["result", "ok"]),
+    default="result",
+    show_default=True,
+    help="A successful *_Update/events_Done: the guide's ns1:result, or the reference's "
+    "<xUpdateResponse>OK</xUpdateResponse>.",
+)
 @_fault_options
 def serve(**options: Any) -> None:
     """Run the sandbox until SIGTERM or Ctrl-C; the first line printed is its SOAP URL."""
@@ -184,6 +192,7 @@ def serve(**options: Any) -> None:
         retail_auto_shipment=not options["no_auto_shipment"],
         prefix=options["prefix"],
     )
+    sb.settings.update_response = options["update_response"]
     try:
         sb.set_faults(**faults)
     except ValueError as exc:

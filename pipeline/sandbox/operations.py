@@ -67,6 +67,7 @@ class Settings:
     login_failure_mode: str = "fault"
     #: Retail (direct-to-consumer) orders get a shipment when placed, as in the guide.
     retail_auto_shipment: bool = True
+    update_response: str = "result"  # "ok": a success is <xUpdateResponse>OK</...> (reference)
 
 
 @dataclass
@@ -361,7 +362,7 @@ class Engine:
             return events_get(self.store, _event_type(el), markets)
         if op == "events_Done":
             events_done(self.store, el)
-            return result_response(True)
+            return result_response(True, ok_for=self._ok_for(op))
         ctx = Ctx(self.store, self.settings)
         try:
             with self.store.transaction():
@@ -373,4 +374,7 @@ class Engine:
                     raise Rejected
         except Rejected:
             return result_response(False, ctx.errors, ctx.notices)
-        return result_response(True, (), ctx.notices)
+        return result_response(True, (), ctx.notices, ok_for=self._ok_for(op))
+
+    def _ok_for(self, operation: str) -> str | None:
+        return operation if self.settings.update_response == "ok" else None

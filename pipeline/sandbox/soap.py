@@ -240,9 +240,33 @@ def _messages(name: str, messages: Sequence[str]) -> str:
     return f"<ns1:{name}>{inner}</ns1:{name}>"
 
 
+def ok_element(operation: str) -> str:
+    """The reference's answer element: ``accounts_Update`` -> ``accountsUpdateResponse``."""
+    return operation.replace("_", "") + "Response"
+
+
+def ok_response(operation: str) -> bytes:
+    """The reference's form of a successful ``*_Update``/``events_Done``, exactly as printed:
+    ``<accountsUpdateResponse>OK</accountsUpdateResponse>``, in no namespace."""
+    name = ok_element(operation)
+    return (
+        '<?xml version="1.0"?>\n'
+        f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV_NS}">'
+        f"<SOAP-ENV:Body><{name}>OK</{name}>{_TAIL}"
+    ).encode()
+
+
 def result_response(
-    success: bool, errors: Sequence[str] = (), notices: Sequence[str] = ()
+    success: bool,
+    errors: Sequence[str] = (),
+    notices: Sequence[str] = (),
+    *,
+    ok_for: str | None = None,
 ) -> bytes:
+    """The guide's ``ns1:result``; with ``ok_for`` (an operation) a success is answered in the
+    reference's OK form instead (notices are then not sent: that form has no room for them)."""
+    if success and ok_for:
+        return ok_response(ok_for)
     body = (
         f"<ns1:result><ns1:success>{'true' if success else 'false'}</ns1:success>"
         f"{_messages('errors', errors)}{_messages('notices', notices)}</ns1:result>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.centra.operations import OPERATIONS
 from pipeline.centra.responses import (
     EventsResult,
     UpdateResult,
@@ -149,3 +150,57 @@ def test_unknown_elements_are_ignored() -> None:
         b"<ns1:success>", b"<ns1:brandnew><ns1:x>1</ns1:x></ns1:brandnew><ns1:success>"
     )
     assert parse_response(body) == UpdateResult(True)
+
+
+# -- the reference's OK form, as the sandbox sends it with update_response="ok" ------------
+
+UPDATE_OPERATIONS = sorted(
+    name for name in OPERATIONS if name.endswith("_Update") or name == "events_Done"
+)
+
+
+@pytest.mark.parametrize("operation", UPDATE_OPERATIONS)
+def test_the_ok_form_is_success_for_every_update(operation: str) -> None:
+    from pipeline.sandbox.soap import ok_response
+
+    body = ok_response(operation)
+    assert f"<{operation.replace('_', '')}Response>OK<".encode() in body
+    assert parse_response(body, operation=operation) == UpdateResult(True, (), ())
+
+
+@pytest.mark.parametrize("operation", ["events_Get", "events_GetByMarkets"])
+def test_an_update_answer_to_an_event_read_is_an_error(operation: str) -> None:
+    from pipeline.sandbox.soap import ok_response
+
+    with pytest.raises(ResponseError, match="answers an update"):
+        parse_response(ok_response("markets_Update"), operation=operation)
+    with pytest.raises(ResponseError, match="answers an update"):
+        parse_response(_result("true"), operation=operation)
+    # A refused login in result mode is still a login error, whatever was asked.
+    refused = _result(
+        "false", "<ns1:message>Login failed: wrong username or password</ns1:message>"
+    )
+    with pytest.raises(LoginRefused):
+        parse_response(refused, operation=operation)
+
+
+def test_the_client_sends_a_chunk_to_a_sandbox_answering_ok() -> None:
+    from pipeline.centra.client import CentraClient
+    from pipeline.sandbox import Sandbox
+
+    with Sandbox(username="u", password="p") as sb:
+        sb.settings.update_response = "ok"
+        with CentraClient(sb.url, "u", "p") as client:
+            markets = [
+                {"id": f"M{n}", "store": "1", "type": "retail", "description": f"Market {n}"}
+                for n in range(3)
+            ]
+            assert client.update("markets_Update", markets) == UpdateResult(True, (), ())
+            assert b"<marketsUpdateResponse>OK<" in sb.requests(1)[-1]["response"].encode()
+            stored = sb.store.query("SELECT id FROM objects WHERE type='market' ORDER BY id")
+            assert [r[0] for r in stored] == ["M0", "M1", "M2"]
+            assert client.events_get() == []
+            sb.enqueue_events(2)
+            events = client.events_get()
+            assert client.events_done(e.id for e in events) == UpdateResult(True)
+            assert sb.events() == []
