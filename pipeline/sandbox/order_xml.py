@@ -99,22 +99,42 @@ def _products(order: dict[str, Any], lines: list[tuple[dict[str, Any], int]], fu
     return out
 
 
-def _shipment_pairs(order: dict[str, Any], shipment: dict[str, Any]) -> Pairs:
+def _carrier(carrier: dict[str, str]) -> Pairs:
+    """A shipment's carrierinformation: carrier, service, tracking, packages always; account
+    and taxid when they were sent."""
+    out: Pairs = [("carrier", carrier.get("carrier", "")), ("service", carrier.get("service", ""))]
+    out += [(k, carrier[k]) for k in ("account", "taxid") if k in carrier]
+    out += [("tracking", carrier.get("tracking", "")), ("packages", carrier.get("packages", "0"))]
+    return out
+
+
+def _refund_pairs(
+    order: dict[str, Any], items: dict[str, dict[str, Any]], refund: dict[str, Any]
+) -> Pairs:
+    """A refund in the reference's field order; fields sent by the ERP (shipping, voucher,
+    comment, returnfee, handling, type) as they were sent."""
+    kept = {name: value for name, value in refund.get("fields") or []}
+    lines = [(items[oi], q) for oi, q in refund["lines"]]
+    out: Pairs = [("id", refund["id"]), ("status", refund["status"])]
+    out += [(k, _tuples(kept[k])) for k in ("shipping", "voucher") if k in kept]
+    out += [("products", _products(order, lines, False)), ("comment", kept.get("comment", ""))]
+    out += [(k, _tuples(kept[k])) for k in ("returnfee", "handling", "type") if k in kept]
+    return out
+
+
+def _tuples(value: Any) -> Any:
+    """A stored value (JSON lists) back to pairs."""
+    if isinstance(value, list):
+        return [(n, _tuples(v)) for n, v in value]
+    return value
+
+
+def shipment_pairs(order: dict[str, Any], shipment: dict[str, Any]) -> Pairs:
     items = {i["orderitem"]: i for i in order["items"]}
     total = shipment_total(order, shipment)
-    refunds = [
-        (
-            "refund",
-            [
-                ("id", r["id"]),
-                ("status", r["status"]),
-                ("products", _products(order, [(items[oi], q) for oi, q in r["lines"]], False)),
-                ("comment", ""),
-            ],
-        )
-        for r in shipment["refunds"]
-    ]
+    refunds = [("refund", _refund_pairs(order, items, r)) for r in shipment["refunds"]]
     carrier = shipment["carrier"]
+    address = shipment.get("shippingaddress") or order["shippingaddress"]
     return [
         ("id", shipment["id"]),
         ("paid", yesno(shipment["paid"])),
@@ -127,16 +147,8 @@ def _shipment_pairs(order: dict[str, Any], shipment: dict[str, Any]) -> Pairs:
         ("currencyrate", order["currencyrate"]),
         ("basecurrency", order["basecurrency"]),
         ("created", shipment["created"]),
-        ("shippingaddress", list(map(tuple, order["shippingaddress"]))),
-        (
-            "carrierinformation",
-            [
-                ("carrier", carrier.get("carrier", "")),
-                ("service", carrier.get("service", "")),
-                ("tracking", carrier.get("tracking", "")),
-                ("packages", carrier.get("packages", "0")),
-            ],
-        ),
+        ("shippingaddress", list(map(tuple, address))),
+        ("carrierinformation", _carrier(carrier)),
         ("products", _products(order, [(items[oi], q) for oi, q in shipment["lines"]], False)),
         ("refunds", refunds),
         ("shipping", [("subtotal", shipment["shipping"])]),
@@ -162,17 +174,22 @@ def order_pairs(order: dict[str, Any]) -> Pairs:
         ("currencyrate", order["currencyrate"]),
         ("basecurrency", order["basecurrency"]),
         ("created", order["created"]),
-        ("internal", "false"),
-        ("preferred_shipping_date", ""),
+        ("internal", order.get("internal", "false")),
+        ("preferred_shipping_date", order.get("preferred_shipping_date", "")),
     ]
+    salesrep = _tuples(order.get("salesrep")) or ""
     if not retail:
         out += [
             ("buyer", list(map(tuple, order["buyer"] or []))),
-            ("salesrep", ""),
+            ("salesrep", salesrep),
             ("account", [("id", order["account"])]),
             ("paymentterms", _ref(order.get("paymentterms"))),
             ("shippingterms", _ref(order.get("shippingterms"))),
         ]
+    elif salesrep:
+        out.append(("salesrep", salesrep))
+    if order.get("deliverywindow"):
+        out.append(("deliverywindow", _tuples(order["deliverywindow"])))
     entries = [
         (
             "payment",
@@ -201,6 +218,11 @@ def order_pairs(order: dict[str, Any]) -> Pairs:
     cancelled = [(i, i["cancelled"]) for i in order["items"] if i["cancelled"]]
     out += [
         ("collection", list(map(tuple, collection)) if collection else ""),
+        (
+            "additionals",
+            [("additional", [("key", k), ("value", v)]) for k, v in order.get("additionals") or []]
+            or None,
+        ),
         ("primary_warehouse", [("warehouse", [("id", warehouse)])] if warehouse else ""),
         (
             "shipping",
@@ -213,8 +235,8 @@ def order_pairs(order: dict[str, Any]) -> Pairs:
         ("payments", payments),
         ("products", _products(order, all_rows, True)),
         ("cancelled", _products(order, cancelled, False)),
-        ("shipments", [("shipment", _shipment_pairs(order, s)) for s in order["shipments"]]),
-        ("carrierinformation", [("carrier", ""), ("service", ""), ("account", ""), ("taxid", "")]),
+        ("shipments", [("shipment", shipment_pairs(order, s)) for s in order["shipments"]]),
+        ("carrierinformation", _order_carrier(order)),
     ]
     if retail:
         out.append(("customer", [("id", order["customer"])] if order.get("customer") else ""))
@@ -227,6 +249,16 @@ def order_pairs(order: dict[str, Any]) -> Pairs:
     if not retail:
         out.append(("ponumber", order["ponumber"]))
     out += [("market", _ref(order["market"])), ("pricelist", _ref(order["pricelist"]))]
+    if "ecvatno" in order:
+        out.append(("ecvatno", order["ecvatno"]))
+    return out
+
+
+def _order_carrier(order: dict[str, Any]) -> Pairs:
+    """The order-level carrierinformation: as sent by orders_Update, else empty."""
+    sent = dict(_tuples(order.get("carrierinformation") or []))
+    out: Pairs = [(k, sent.get(k, "")) for k in ("carrier", "service", "account", "taxid")]
+    out += [(k, sent[k]) for k in ("tracking", "packages") if k in sent]
     return out
 
 

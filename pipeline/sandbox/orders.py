@@ -15,12 +15,23 @@ from typing import TYPE_CHECKING, Any
 from pipeline.sandbox import catalog, pricelists
 from pipeline.sandbox.order_xml import (
     money,
+    order_pairs,
     order_total,
     plain,
     queue_order_event,
+    shipment_pairs,
     shipment_total,
 )
-from pipeline.sandbox.soap import Pairs, child, children, fields, render, text, to_pairs
+from pipeline.sandbox.soap import (
+    Pairs,
+    child,
+    children,
+    fields,
+    local,
+    render,
+    text,
+    to_pairs,
+)
 from pipeline.sandbox.store import Store, doc_all, doc_get, merge, now, type_errors
 
 if TYPE_CHECKING:
@@ -421,6 +432,107 @@ def orders_update(ctx: Ctx, el: Any) -> None:
             queue_order_event(ctx.store, order)
 
 
+#: orders_Update fields the sandbox keeps as sent (merged into what is stored) and shows in the
+#: order's XML (export, events): leaves, and containers merged field by field.
+KEPT_LEAVES = ("preferred_shipping_date", "ecvatno")
+KEPT_CONTAINERS = ("salesrep", "deliverywindow", "carrierinformation")
+#: The reference's order fields that orders_Update does not change here (Centra's own data:
+#: totals, payments, rows, links): each one sent is named in a notice, unless it repeats the
+#: order's own value (a client echoing the order event back).
+IGNORED = (
+    "ordernumber",
+    "ordertotal",
+    "currency",
+    "currencyrate",
+    "basecurrency",
+    "created",
+    "buyer",
+    "mastersalesrep",
+    "account",
+    "paymentterms",
+    "shippingterms",
+    "collection",
+    "primary_warehouse",
+    "shipping",
+    "handling",
+    "voucher",
+    "payments",
+    "products",
+    "customer",
+    "market",
+    "pricelist",
+)
+SHIPMENT_IGNORED = (
+    "paid",
+    "shipmenttotal",
+    "paidtotal",
+    "currency",
+    "currencyrate",
+    "basecurrency",
+    "created",
+    "shipping",
+    "handling",
+    "voucher",
+)
+#: A refund's fields kept as sent (besides id, status and products).
+REFUND_KEPT = ("shipping", "voucher", "comment", "returnfee", "handling", "type")
+
+
+def _ignored(ctx: Ctx, where: str, el: Any, names: tuple[str, ...], shown: Pairs) -> None:
+    """A notice for each field of ``names`` sent in ``el`` that differs from the XML shown."""
+    current = dict(shown)
+    for c in children(el):
+        name = local(c)
+        if name not in names:
+            continue
+        sent = to_pairs(c) if len(c) else (c.text or "")
+        if _same(sent, current.get(name)):
+            continue
+        ctx.notices.append(
+            f"{where}: <{name}> was ignored: the sandbox does not change it with orders_Update"
+        )
+
+
+def _same(sent: Any, shown: Any) -> bool:
+    """Whether a sent field repeats the shown one (empty, absent and ``<x/>`` are the same)."""
+    if not sent and not shown:
+        return True
+    if isinstance(sent, str) or isinstance(shown, str) or shown is None:
+        return isinstance(sent, str) and isinstance(shown, str) and _same_text(sent, shown)
+    if len(sent) != len(shown):
+        return False
+    return all(a[0] == b[0] and _same(a[1], b[1]) for a, b in zip(sent, shown, strict=True))
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal texts, or equal amounts (``12`` and ``12.00``)."""
+    if a.strip() == b.strip():
+        return True
+    try:
+        return Decimal(a) == Decimal(b)
+    except InvalidOperation:
+        return False
+
+
+def _keep(order: dict[str, Any], f: dict[str, Any]) -> None:
+    for key in KEPT_LEAVES:
+        if key in f:
+            order[key] = f[key].text or ""
+    if "internal" in f:
+        value = (f["internal"].text or "").strip().lower()
+        order["internal"] = "true" if value in ("true", "1") else "false"
+    for key in KEPT_CONTAINERS:
+        if key in f and len(f[key]):
+            order[key] = merge([tuple(p) for p in order.get(key) or []], to_pairs(f[key]))
+    if "additionals" in f:
+        additionals = {k: v for k, v in order.get("additionals") or []}
+        for additional in children(f["additionals"], "additional"):
+            name = text(additional, "key")
+            if name:
+                additionals[name] = text(additional, "value") or ""
+        order["additionals"] = [[k, v] for k, v in additionals.items()]
+
+
 def _update_order(ctx: Ctx, order: dict[str, Any], el: Any) -> None:
     oid = order["id"]
     f = fields(el)
@@ -429,6 +541,8 @@ def _update_order(ctx: Ctx, order: dict[str, Any], el: Any) -> None:
         if sent is not None and (sent.text or "") != str(order[key]):
             ctx.error(f"Order {oid}: its {key} is {order[key]}, not {sent.text!r}")
             return
+    _ignored(ctx, f"Order {oid}", el, IGNORED, order_pairs(order))
+    _keep(order, f)
     if "locked" in f:
         value = (f["locked"].text or "").strip().lower()
         if value not in _YES | _NO:
@@ -558,6 +672,7 @@ def _shipment(ctx: Ctx, order: dict[str, Any], el: Any) -> None:
     lines = _shipment_lines(ctx, order, products, where, shipment) if products else None
     if lines is None and products:
         return
+    shipment_existed = shipment is not None
     if shipment is None:
         if not lines:
             ctx.error(f"{where} does not exist and has no products to create it with")
@@ -570,6 +685,13 @@ def _shipment(ctx: Ctx, order: dict[str, Any], el: Any) -> None:
     elif lines is not None and sorted(lines) != sorted(shipment["lines"]):
         ctx.error(f"{where} already exists; its products cannot be changed")
         return
+    if shipment_existed:
+        _ignored(ctx, where, el, SHIPMENT_IGNORED, shipment_pairs(order, shipment))
+    if "shippingaddress" in f and len(f["shippingaddress"]):
+        address = shipment.get("shippingaddress") or order["shippingaddress"]
+        shipment["shippingaddress"] = merge(
+            [tuple(p) for p in address], to_pairs(f["shippingaddress"])
+        )
     for key in ("shipped", "goodtogo"):
         if key in f:
             shipment[key] = (f[key].text or "").strip().lower() in _YES
@@ -650,10 +772,13 @@ def _refund(ctx: Ctx, order: dict[str, Any], shipment: dict[str, Any], el: Any) 
         )
         return
     status = text(el, "status")
+    kept = [(n, v) for n, v in to_pairs(el) if n in REFUND_KEPT]
     existing = next((r for r in shipment["refunds"] if r["id"] == rid), None)
     if existing is not None:
         if status:
             existing["status"] = status
+        if kept:
+            existing["fields"] = merge([tuple(p) for p in existing.get("fields") or []], kept)
         return
     if owner:
         ctx.error(f"{where}: refund {rid} belongs to another shipment of this order")
@@ -679,8 +804,13 @@ def _refund(ctx: Ctx, order: dict[str, Any], shipment: dict[str, Any], el: Any) 
         if qty > shipped - refunded:
             ctx.error(f"{where}: orderitem {orderitem} has {shipped - refunded} left to refund")
             return
-    shipment["refunds"].append(
-        {"id": rid, "status": status or "confirmed", "lines": [[k, v] for k, v in lines.items()]}
-    )
+    refund: dict[str, Any] = {
+        "id": rid,
+        "status": status or "confirmed",
+        "lines": [[k, v] for k, v in lines.items()],
+    }
+    if kept:
+        refund["fields"] = merge([], kept)
+    shipment["refunds"].append(refund)
     ctx.store.db.execute("INSERT INTO refunds (id, order_id) VALUES (?, ?)", (rid, order["id"]))
     ctx.store.convert("refund", rid)

@@ -7,6 +7,8 @@ the state the sandbox ends up in (its export, its order events) or the refusal.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipeline.sandbox import Sandbox
 from tests.sandbox.conftest import (
     SWEATER_STOCK,
@@ -14,6 +16,7 @@ from tests.sandbox.conftest import (
     export_root,
     load_catalog,
     stock,
+    strip_ns,
     xt,
 )
 
@@ -263,3 +266,128 @@ def test_invoice_for_an_unknown_order_is_refused(sb: Sandbox, client: SoapClient
     )
     assert client.call("invoices_Update", invoice.format(oid)).success
     assert xt(export_root(sb, "invoices"), "//invoice/order/id") == [oid]
+
+
+# ------------------------------------------------------------------ orders_Update fields
+
+
+def _order_update(client: SoapClient, oid: str, inner: str) -> Any:
+    return client.call(
+        "orders_Update",
+        f"<orders><order><id>{oid}</id><type>retail</type><store>1</store>{inner}</order></orders>",
+    )
+
+
+def _last_order_event(client: SoapClient, oid: str) -> Any:
+    events = [
+        strip_ns(e)
+        for e in client.call("events_Get", "<type>order</type>").events
+        if e.findtext("{*}entry") == oid
+    ]
+    return events[-1].find("data/order")
+
+
+def _placed(sb: Sandbox, client: SoapClient) -> tuple[str, str]:
+    load_catalog(client)
+    assert client.call("products_Update", SWEATER_STOCK).success
+    oid = sb.place_order(
+        market="Retail-Sweden",
+        pricelist="EUR-Retail",
+        lines=[("T001", "T001_RED", "S", 2)],
+        email="ann@example.com",
+    )
+    sid = export_root(sb, "orders").findtext(".//shipments/shipment/id")
+    return oid, sid
+
+
+def test_orders_update_keeps_the_reference_fields(sb: Sandbox, client: SoapClient) -> None:
+    oid, sid = _placed(sb, client)
+    reply = _order_update(
+        client,
+        oid,
+        "<internal>true</internal><preferred_shipping_date>2026-12-24</preferred_shipping_date>"
+        "<salesrep><id>rep-1</id><name>Rita</name></salesrep>"
+        "<deliverywindow><id>DW1</id><description>Spring</description></deliverywindow>"
+        "<additionals><additional><key>gift</key><value>yes</value></additional>"
+        "<additional><key>shipwallet_doorcode</key><value>1234</value></additional>"
+        "</additionals><carrierinformation><carrier>DHL</carrier><service>Express</service>"
+        "<account>ACC-9</account><taxid>SE123</taxid><packages>2</packages>"
+        "</carrierinformation><ecvatno>SE556677889901</ecvatno>"
+        f"<shipments><shipment><id>{sid}</id><shipped>yes</shipped><shippingaddress>"
+        "<firstname>Ann</firstname><address1>Dock 4</address1><city>Malmo</city>"
+        "</shippingaddress></shipment></shipments>",
+    )
+    assert reply.success and reply.errors == [] and reply.notices == [], reply.raw
+    refund = _order_update(
+        client,
+        oid,
+        f"<shipments><shipment><id>{sid}</id><refunds><refund><id>R-{oid}</id>"
+        "<status>confirmed</status><products><product><id>T001</id><variation><id>T001_RED"
+        "</id></variation><sizes><size><id>S</id><qty>1</qty></size></sizes></product>"
+        "</products><comment>Too small</comment><returnfee><subtotal>5.00</subtotal>"
+        "<description>Return fee</description></returnfee></refund></refunds>"
+        "</shipment></shipments>",
+    )
+    assert refund.success and refund.notices == [], refund.raw
+    exported = export_root(sb, "orders").xpath(f"//order[id='{oid}']")[0]
+    for order in (exported, _last_order_event(client, oid)):
+        assert xt(order, "internal") == ["true"]
+        assert xt(order, "preferred_shipping_date") == ["2026-12-24"]
+        assert xt(order, "salesrep/id") == ["rep-1"]
+        assert xt(order, "deliverywindow/description") == ["Spring"]
+        assert xt(order, "additionals/additional/key") == ["gift", "shipwallet_doorcode"]
+        assert xt(order, "additionals/additional/value") == ["yes", "1234"]
+        assert xt(order, "carrierinformation/carrier") == ["DHL"]
+        assert xt(order, "carrierinformation/account") == ["ACC-9"]
+        assert xt(order, "carrierinformation/taxid") == ["SE123"]
+        assert xt(order, "carrierinformation/packages") == ["2"]
+        assert xt(order, "ecvatno") == ["SE556677889901"]
+        shipment = order.xpath("shipments/shipment")[0]
+        assert xt(shipment, "shippingaddress/address1") == ["Dock 4"]
+        assert xt(shipment, "shippingaddress/city") == ["Malmo"]
+        assert xt(order, "shippingaddress/city") == [""]  # the order's own is unchanged
+        assert xt(shipment, "refunds/refund/comment") == ["Too small"]
+        assert xt(shipment, "refunds/refund/returnfee/subtotal") == ["5.00"]
+    # An additional is merged by key.
+    assert _order_update(
+        client,
+        oid,
+        "<additionals><additional><key>gift</key><value>no</value></additional></additionals>",
+    ).success
+    assert xt(export_root(sb, "orders"), "//order/additionals/additional/value") == ["no", "1234"]
+
+
+def test_orders_update_names_each_field_it_ignores(sb: Sandbox, client: SoapClient) -> None:
+    oid, sid = _placed(sb, client)
+    before = export_root(sb, "orders")
+    payments_before = xt(before, "//order/payments/payment/value")
+    reply = _order_update(
+        client,
+        oid,
+        "<currency>EUR</currency>"  # the order's own value: an echo, nothing ignored
+        "<ordertotal>1.00</ordertotal>"
+        "<payments><payment><type>capture</type><value>10.00</value></payment></payments>"
+        "<customer><id>999</id></customer>"
+        "<products><product><id>T001</id><qty>9</qty></product></products>",
+    )
+    assert reply.success and reply.errors == [], reply.raw
+    assert reply.notices == [
+        f"Order {oid}: <{name}> was ignored: the sandbox does not change it with orders_Update"
+        for name in ("ordertotal", "payments", "customer", "products")
+    ]
+    after = export_root(sb, "orders")
+    assert xt(after, "//order/payments/payment/value") == payments_before
+    assert xt(after, "//order/customer/id") == xt(before, "//order/customer/id")
+    assert xt(after, "//order/ordertotal") == xt(before, "//order/ordertotal")
+    # A shipment's paid flag is the payment's (capture=yes), not the ERP's to set.
+    paid = _order_update(
+        client,
+        oid,
+        f"<shipments><shipment><id>{sid}</id><paid>yes</paid><shipping><subtotal>0.00"
+        "</subtotal></shipping></shipment></shipments>",
+    )
+    assert paid.success and paid.notices == [
+        f"Order {oid} shipment {sid}: <paid> was ignored: the sandbox does not change it "
+        "with orders_Update"
+    ]
+    assert xt(export_root(sb, "orders"), "//shipment/paid") == ["no"]
