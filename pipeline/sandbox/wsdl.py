@@ -431,15 +431,19 @@ UPDATES: dict[str, tuple[str, str, tuple[Field, ...]]] = {
     ),
     "warehouses_Update": ("warehouses", "warehouse", strings("id", "description")),
 }
-#: types the event operations use
-EVENT_TYPES_FIELD = one("type")
+#: the event operations' fields, after login
 EVENTS_REQUEST: dict[str, tuple[Field, ...]] = {
-    "events_Get": (EVENT_TYPES_FIELD,),
-    "events_GetByMarkets": (EVENT_TYPES_FIELD, wrapped("markets", "market", "tns:Ref")),
+    "events_Get": (one("type"),),
+    "events_GetByMarkets": (one("type"), wrapped("markets", "market", "tns:Ref")),
     "events_Done": (many("event", INT),),
 }
 
+#: Open content: anything (the events' <data>, whose children are the update structures).
 _ANY = '<xsd:any minOccurs="0" maxOccurs="unbounded" processContents="lax" namespace="##any"/>'
+#: What closes every structure. "##other" keeps the schema deterministic (valid XSD 1.0: an
+#: optional Centra field followed by "##any" would be ambiguous); zeep ignores the namespace
+#: and takes any element it does not know here, so new Centra fields never break parsing.
+_EXTRA = '<xsd:any minOccurs="0" maxOccurs="unbounded" processContents="lax" namespace="##other"/>'
 
 
 def request_fields(operation: str) -> tuple[Field, ...]:
@@ -461,7 +465,7 @@ def _sequence(fields: tuple[Field, ...], *, open_content: bool = True) -> str:
                 f'<xsd:element name="{name}"{occurs}><xsd:complexType>'
                 f"{_sequence(type_)}</xsd:complexType></xsd:element>"
             )
-    return f"<xsd:sequence>{''.join(out)}{_ANY if open_content else ''}</xsd:sequence>"
+    return f"<xsd:sequence>{''.join(out)}{_EXTRA if open_content else ''}</xsd:sequence>"
 
 
 def _named(name: str, fields: tuple[Field, ...]) -> str:
@@ -505,7 +509,7 @@ def _schema() -> str:
             '<xsd:element name="success" type="xsd:boolean"/>'
             '<xsd:element name="errors" type="tns:Messages" minOccurs="0"/>'
             '<xsd:element name="notices" type="tns:Messages" minOccurs="0"/>'
-            f"{_ANY}</xsd:sequence>",
+            f"{_EXTRA}</xsd:sequence>",
         )
         + _element(
             "events_Get",
@@ -517,7 +521,7 @@ def _schema() -> str:
                 for n in ("type", "entry", "mission", "date")
             )
             + '<xsd:element name="data" type="tns:Open" minOccurs="0"/>'
-            f"{_ANY}</xsd:sequence></xsd:complexType></xsd:element>"
+            f"{_EXTRA}</xsd:sequence></xsd:complexType></xsd:element>"
             "</xsd:sequence></xsd:complexType></xsd:element></xsd:sequence>",
         )
     )

@@ -651,3 +651,40 @@ def test_serve_update_response_ok(tmp_path: Any) -> None:
         assert (answer.result, answer.warehousesUpdateResponse) == (None, "OK")
     finally:
         stop(proc)
+
+
+def test_the_schema_is_valid_xsd_and_still_open() -> None:
+    """Both schemas compile (deterministic content models), and zeep still reads answers
+    carrying elements Centra may add later."""
+    from pipeline.sandbox.wsdl import document
+
+    root = etree.fromstring(document("http://127.0.0.1:1/x").encode())
+    ok_schema, main = root.iter(f"{XSD}schema")
+    for imported in main.findall(f"{XSD}import"):
+        main.remove(imported)  # the OK elements, in no namespace: compiled on their own
+    etree.XMLSchema(etree.fromstring(etree.tostring(main)))
+    etree.XMLSchema(etree.fromstring(etree.tostring(ok_schema)))
+
+
+def test_zeep_reads_answers_with_fields_it_does_not_know(sb: Sandbox) -> None:
+    client = zeep_client(sb)
+    operations = client.service._binding._operations
+    envelope = (
+        '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:ns1="http://www.centra.com/webservices/"><SOAP-ENV:Body>{}</SOAP-ENV:Body>'
+        "</SOAP-ENV:Envelope>"
+    )
+    result = (
+        "<ns1:result><ns1:success>true</ns1:success><ns1:errors/><ns1:notices>"
+        "<ns1:message>note</ns1:message></ns1:notices><ns1:brandnew>1</ns1:brandnew></ns1:result>"
+    )
+    answer = operations["products_Update"].process_reply(etree.fromstring(envelope.format(result)))
+    assert answer.result.success is True and answer.result.notices.message == ["note"]
+    events = (
+        "<ns1:events_Get><ns1:events><ns1:event><ns1:id>7</ns1:id><ns1:type>order</ns1:type>"
+        "<ns1:entry>30</ns1:entry><ns1:mission>update</ns1:mission><ns1:date>2019-03-27 "
+        "12:52:20</ns1:date><ns1:data><ns1:order><ns1:id>30</ns1:id></ns1:order></ns1:data>"
+        "<ns1:brandnew/></ns1:event></ns1:events></ns1:events_Get>"
+    )
+    (event,) = operations["events_Get"].process_reply(etree.fromstring(envelope.format(events)))
+    assert (event.id, event.entry, event.mission) == (7, "30", "update")
