@@ -9,7 +9,8 @@ one :class:`~pipeline.errors.MappingError` lists them all; the XPaths are compil
 Example::
 
     mappings = load_export_mappings(workspace / "mappings" / "export")
-    order = strip_namespaces(event.data)
+    obj, why = event_object(event.data, event.type)  # the <data> child named by the type
+    order = strip_namespaces(obj)  # (obj None: unreadable, never acknowledged; see pull.py)
     rows = mappings[0].extract(order, lookup)  # stable cells; volatile ones are None
     mappings[0].fill(rows, change="new", event_id=event.id, event_date=event.date)
 

@@ -20,10 +20,11 @@ paths give byte-identical files (``tests/outbox/test_fast_export.py``).
 Example::
 
     fast = compile_fast(mapping)
+    obj, why = event_object(event.data, event.type)  # the <data> child named by the type
     try:
-        rows = fast.extract(event.data, lookup)
+        rows = fast.extract(obj, lookup)
     except Fallback:
-        rows = mapping.extract(strip_namespaces(event.data), lookup)
+        rows = mapping.extract(strip_namespaces(obj), lookup)
 """
 
 from __future__ import annotations

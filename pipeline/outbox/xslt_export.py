@@ -19,10 +19,11 @@ as on the other paths (``tests/outbox/test_fast_export.py`` compares all three).
 Example::
 
     export = compile_xslt(mapping)
+    obj, why = event_object(event.data, event.type)  # the <data> child named by the type
     try:
-        rows = export.extract(event.data, lookup)
+        rows = export.extract(obj, lookup)
     except Fallback:
-        rows = compile_fast(mapping).extract(event.data, lookup)
+        rows = compile_fast(mapping).extract(obj, lookup)
 """
 
 from __future__ import annotations
