@@ -688,3 +688,52 @@ def test_zeep_reads_answers_with_fields_it_does_not_know(sb: Sandbox) -> None:
     )
     (event,) = operations["events_Get"].process_reply(etree.fromstring(envelope.format(events)))
     assert (event.id, event.entry, event.mission) == (7, "30", "update")
+
+
+def _wsdl_paths(operation: str) -> set[str]:
+    """Every element path the WSDL types under an operation's request element."""
+    from pipeline.sandbox.wsdl import NAMED, request_fields
+
+    out: set[str] = set()
+
+    def walk(fields: Any, path: str, depth: int) -> None:
+        for name, type_, _repeated in fields:
+            p = f"{path}/{name}"
+            out.add(p)
+            if isinstance(type_, str) and type_.startswith("tns:"):
+                type_ = NAMED[type_[4:]]
+            if not isinstance(type_, str) and depth < 12:
+                walk(type_, p, depth + 1)
+
+    walk(request_fields(operation), "", 0)
+    return out
+
+
+def test_every_field_a_mapping_can_fill_is_typed() -> None:
+    """The pipeline's own entity layouts (every field a mapping can send) are in the WSDL."""
+    from pipeline.centra.operations import OPERATIONS as CLIENT_OPERATIONS
+    from pipeline.mapping.entities import ENTITIES, Child, Group, Leaf
+
+    checked = 0
+    for entity in ENTITIES.values():
+        op = CLIENT_OPERATIONS[entity.operation]
+        typed = _wsdl_paths(entity.operation)
+
+        def walk(entries: Any, path: str, entity: Any = entity) -> list[str]:
+            out: list[str] = []
+            for entry in entries:
+                if isinstance(entry, Leaf):
+                    out.append(f"{path}/{entry.name}")
+                elif isinstance(entry, Group):
+                    out += walk(entry.entries, f"{path}/{entry.name}")
+                elif isinstance(entry, Child):
+                    level = entity.levels[entry.level]
+                    out += walk(level.entries, f"{path}/{level.element}")
+            return out
+
+        top = entity.top
+        paths = walk(top.entries, f"/{op.collection}/{top.element}")
+        missing = [p for p in paths if p not in typed]
+        assert not missing, (entity.name, missing)
+        checked += len(paths)
+    assert checked > 200
