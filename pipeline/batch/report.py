@@ -174,29 +174,18 @@ def write_report(path: Path, results: Iterable[RowResult], *, overwrite: bool = 
     # Keys and messages come from the file's cells or from Centra: each is cut to MAX_CELL (the
     # length tests cost no measurable time at 600,000 rows; only a hostile cell is cut).
     limit, cut = MAX_CELL, _cut
-    if sheets:
-        writer.writerows(
-            (
-                r.sheet or "",
-                "" if r.row is None else r.row,
-                r.target,
-                r.key if len(r.key) <= limit else cut(r.key),
-                r.status,
-                r.message if len(r.message) <= limit else cut(r.message),
-            )
-            for r in results
+    lines = (
+        (
+            r.sheet or "",
+            "" if r.row is None else r.row,
+            r.target,
+            r.key if len(r.key) <= limit else cut(r.key),
+            r.status,
+            r.message if len(r.message) <= limit else cut(r.message),
         )
-    else:
-        writer.writerows(
-            (
-                "" if r.row is None else r.row,
-                r.target,
-                r.key if len(r.key) <= limit else cut(r.key),
-                r.status,
-                r.message if len(r.message) <= limit else cut(r.message),
-            )
-            for r in results
-        )
+        for r in results
+    )
+    writer.writerows(lines if sheets else (line[1:] for line in lines))
     with atomic_writer(path, overwrite=overwrite) as fh:
         fh.write(buffer.getvalue().encode("utf-8"))
         crash_point("during_report")
