@@ -499,6 +499,12 @@ def _same(sent: Any, shown: Any) -> bool:
         return True
     if isinstance(sent, str) or isinstance(shown, str) or shown is None:
         return isinstance(sent, str) and isinstance(shown, str) and _same_text(sent, shown)
+    names = [n for n, _ in sent]
+    if len(set(names)) == len(names):  # a partial echo: each sent child matches the shown one
+        first: dict[str, Any] = {}
+        for n, v in shown:
+            first.setdefault(n, v)
+        return all(_same(v, first.get(n)) for n, v in sent)
     if len(sent) != len(shown):
         return False
     return all(a[0] == b[0] and _same(a[1], b[1]) for a, b in zip(sent, shown, strict=True))

@@ -365,6 +365,7 @@ def test_orders_update_names_each_field_it_ignores(sb: Sandbox, client: SoapClie
         client,
         oid,
         "<currency>EUR</currency>"  # the order's own value: an echo, nothing ignored
+        "<shipping><subtotal>0.00</subtotal></shipping>"  # a partial echo, amounts as numbers
         "<ordertotal>1.00</ordertotal>"
         "<payments><payment><type>capture</type><value>10.00</value></payment></payments>"
         "<customer><id>999</id></customer>"
