@@ -411,7 +411,7 @@ class _Puller:
             if e.outcome == "exported":
                 s.exported += 1
             elif e.outcome.startswith(HELD):
-                pass  # counted and reported by run(): a recovered batch's come again
+                pass  # counted by run(); a recovered batch's held events are fetched again
             else:
                 s.skipped += 1
                 s.reasons[e.outcome.removeprefix("skipped: ")] += 1
