@@ -246,6 +246,15 @@ def _pull(pull: Callable[[], dict[str, Any]], summary: RunSummary) -> None:
     except PipelineError as exc:
         summary.problems.append(exc)
         log.error("the pull stopped (the imports go on): %s", exc)
+        return
+    held = int((summary.events or {}).get("held") or 0)
+    if held:  # never acknowledged: the run must not look clean (exit 1)
+        summary.problems.append(
+            PipelineError(
+                f"{held} event(s) whose data cannot be read were left in Centra's queue",
+                hint="the pull's warnings name them; fix them in Centra (docs/outbox.md)",
+            )
+        )
 
 
 def os_error_advice(exc: OSError) -> PipelineError:

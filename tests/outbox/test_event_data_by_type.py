@@ -236,3 +236,26 @@ def test_every_export_path_reads_the_same_child(
         assert sorted({r["order_id"] for r in rows}) == sorted(["30", "32", WHOLESALE_ID])
         contents.append(b"".join(p.read_bytes() for p in outbox_files(where)))
     assert contents[0] == contents[1] == contents[2]
+
+
+def test_a_run_whose_pull_held_an_event_does_not_exit_0(ws: Path) -> None:
+    """``run`` pulls first: an event left queued as unreadable makes it exit 1 as ``pull`` does."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+    from tests.outbox.conftest import ENV
+
+    (ws / "inbox").mkdir()
+    queue = FakeQueue([order(100, 40), placeholders_only(200)])
+    with queue_server(queue) as server:
+        result = CliRunner().invoke(
+            cli,
+            ["--workspace", str(ws), "--json", "run"],
+            env={**ENV, "CENTRA_URL": server.url},
+        )
+    out = json.loads(result.stdout)
+    assert result.exit_code == 1 and out["exit_code"] == 1, result.output
+    assert out["events"]["held"] == 1 and queue.done == ["100"]
+    assert any("left in Centra's queue" in p for p in out["problems"])
