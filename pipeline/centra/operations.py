@@ -66,5 +66,6 @@ EVENT_TYPES = (
     "salesrep",
     "shippingterm",
     "size",
+    "stock",
     "warehouse",
 )

@@ -237,14 +237,23 @@ def _events(payload: etree._Element) -> list[etree._Element]:
 
 
 def _event(el: etree._Element) -> Event:
+    """An event; its ``data`` is the child of ``<data>`` named by its ``<type>``.
+
+    Centra's reference template lists a placeholder child per type (``<account/>``,
+    ``<customer/>``... ``<stock/>``): the first child is not necessarily the event's object.
+    Without a type, the one child that has content (or the first one) is taken.
+    """
     data = child(el, "data")
+    type_ = text(el, "type")
     inner = None
     if data is not None:
         elements = [c for c in data if isinstance(c.tag, str)]
-        inner = elements[0] if elements else None
+        named = [c for c in elements if local(c) == type_]
+        filled = [c for c in elements if len(c) or (c.text or "").strip()]
+        inner = next(iter(named or filled or elements), None)
     return Event(
         id=text(el, "id"),
-        type=text(el, "type"),
+        type=type_,
         entry=text(el, "entry"),
         mission=text(el, "mission"),
         date=text(el, "date"),

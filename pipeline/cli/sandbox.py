@@ -332,11 +332,23 @@ def events(url: str, add: int | None, event_type: str) -> None:
     default=None,
     help="Create a shipment when a retail order is placed.",
 )
-def settings(url: str, login_failure_mode: str | None, auto_shipment: bool | None) -> None:
+@click.option(
+    "--update-response",
+    type=click.Choice(["result", "ok"]),
+    help="Answer a successful update with the guide's <result> or the reference's OK form.",
+)
+def settings(
+    url: str,
+    login_failure_mode: str | None,
+    auto_shipment: bool | None,
+    update_response: str | None,
+) -> None:
     """Show or change how a running sandbox answers; prints the settings as JSON."""
     data: dict[str, Any] = {}
     if login_failure_mode:
         data["login_failure_mode"] = login_failure_mode
+    if update_response:
+        data["update_response"] = update_response
     if auto_shipment is not None:
         data["retail_auto_shipment"] = auto_shipment
     answer = _json_call(url, "POST" if data else "GET", "/sandbox/settings", data or None)

@@ -110,9 +110,20 @@ class Sandbox:
     # -------------------------------------------------------------- settings
 
     def configure(
-        self, *, login_failure_mode: str | None = None, retail_auto_shipment: bool | None = None
+        self,
+        *,
+        login_failure_mode: str | None = None,
+        retail_auto_shipment: bool | None = None,
+        update_response: str | None = None,
     ) -> None:
-        """Change how the sandbox answers (wrong credentials; DTC auto-shipments)."""
+        """Change how the sandbox answers (wrong credentials; DTC auto-shipments; a successful
+        update as the guide's ``<result>`` or the reference's ``<xUpdateResponse>OK``)."""
+        if update_response is not None:
+            if update_response not in ("result", "ok"):
+                raise ValueError(
+                    f"update_response must be 'result' or 'ok', not {update_response!r}"
+                )
+            self.settings.update_response = update_response
         if login_failure_mode is not None:
             if login_failure_mode not in LOGIN_FAILURE_MODES:
                 raise ValueError(
@@ -128,6 +139,7 @@ class Sandbox:
             "username": self.settings.username,
             "login_failure_mode": self.settings.login_failure_mode,
             "retail_auto_shipment": self.settings.retail_auto_shipment,
+            "update_response": self.settings.update_response,
         }
 
     def set_faults(self, **config: Any) -> None:

@@ -14,7 +14,8 @@ Routes::
     GET  /sandbox/export/ENTITY   the entity as its *_Update request (XML)
     GET  /sandbox/orders/ID       one order as stored (JSON)
     GET|POST|DELETE /sandbox/faults
-    GET|POST /sandbox/settings    {"login_failure_mode": "fault"|"result", ...}
+    GET|POST /sandbox/settings    {"login_failure_mode": "fault"|"result",
+                                   "update_response": "result"|"ok", ...}
     GET  /sandbox/requests?limit=N   the request log, passwords masked (JSON)
     GET  /sandbox/conversion      the ID conversion table (JSON)
 

@@ -737,3 +737,34 @@ def test_every_field_a_mapping_can_fill_is_typed() -> None:
         assert not missing, (entity.name, missing)
         checked += len(paths)
     assert checked > 200
+
+
+def test_a_running_sandbox_is_switched_to_the_ok_form(tmp_path: Any) -> None:
+    """``sandbox settings --update-response ok`` on a running sandbox, and back."""
+    import subprocess
+    import sys
+
+    from tests.sandbox.test_cli import serve, stop
+
+    proc, url = serve(tmp_path / "switch.db")
+    try:
+        client = zeep.Client(url + "?wsdl", transport=LoopbackTransport(cache=None))
+
+        def update() -> Any:
+            return client.service.warehouses_Update(
+                login=LOGIN, warehouses={"warehouse": {"id": "W1", "description": "One"}}
+            )
+
+        assert update().warehousesUpdateResponse is None
+        for form in ("ok", "result"):
+            switched = subprocess.run(
+                [sys.executable, "-m", "pipeline", "sandbox", "settings", "--url", url,
+                 "--update-response", form],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert switched.returncode == 0, switched.stderr
+            assert f'"update_response": "{form}"' in switched.stdout
+            answer = update()
+            assert (answer.warehousesUpdateResponse == "OK") == (form == "ok")
+    finally:
+        stop(proc)
