@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.batch.helpers import (
     articles_csv,
     export_tree,
@@ -37,14 +39,21 @@ def _drop_in_order(ws: Workspace, names: list[str]) -> None:
         os.utime(ws.inbox / name, (stamp, stamp))
 
 
+@pytest.mark.parametrize("form", ["result", "ok"])
 def test_samples_in_reverse_order_land_in_dependency_order(
-    workspace: Workspace, sandbox: Any
+    workspace: Workspace, sandbox: Any, form: str
 ) -> None:
+    """``form`` ok: the sandbox answers every successful update as Centra's API reference
+    prints it, ``<xUpdateResponse>OK</xUpdateResponse>``, instead of the guide's ``<result>``."""
+    sandbox.configure(update_response=form)
     _drop_in_order(workspace, SAMPLES)
     code, out = workspace.cli_json("run")
     assert code == 0, out
     assert sorted(f["name"] for f in out["files"]) == sorted(SAMPLES)
     assert {f["status"] for f in out["files"]} == {"done"}
+    updates = [r for r in sandbox.requests(limit=1000) if r["operation"].endswith("_Update")]
+    answered_ok = ["UpdateResponse>OK</" in r["response"] for r in updates]
+    assert updates and all(answered_ok) == (form == "ok") and any(answered_ok) == (form == "ok")
 
     ops = [op for op in operations(sandbox) if op != "events_Get"]
     first = {op: ops.index(op) for op in reversed(ops)}
@@ -133,12 +142,25 @@ def test_samples_in_reverse_order_land_in_dependency_order(
     }
     assert all(r["status"] == "sent" for r in articles if r["row"] != "10"), articles
     sizes = [(r["row"], r["key"], r["status"], r["message"]) for r in reports["sizes.csv"]]
-    assert sizes == [
-        ("2", "SML/S", "sent", "Centra: Added new size: S: Small to: Small Medium Large!"),
-        ("3", "SML/M", "sent", "Centra: Added new size: M: Medium to: Small Medium Large!"),
-        ("4", "SML/L", "sent", "Centra: Added new size: L: Large to: Small Medium Large!"),
-        ("5", "OneSize/OS", "sent", "Centra: Added new size: OS:  to: One Size!"),
-    ]
+    assert (
+        sizes
+        == [
+            ("2", "SML/S", "sent", "Centra: Added new size: S: Small to: Small Medium Large!"),
+            ("3", "SML/M", "sent", "Centra: Added new size: M: Medium to: Small Medium Large!"),
+            ("4", "SML/L", "sent", "Centra: Added new size: L: Large to: Small Medium Large!"),
+            ("5", "OneSize/OS", "sent", "Centra: Added new size: OS:  to: One Size!"),
+        ]
+        if form == "result"
+        else [  # the OK form carries no notices: the same rows, sent
+            ("2", "SML/S", "sent", ""),
+            ("3", "SML/M", "sent", ""),
+            ("4", "SML/L", "sent", ""),
+            ("5", "OneSize/OS", "sent", ""),
+        ]
+    )
+    for f in out["files"]:
+        sent = {(r.get("sheet"), r["row"]) for r in reports[f["name"]] if r["status"] == "sent"}
+        assert (f["rows_sent"], f["rows_failed"]) == (len(sent), 0), f
     assert Path(markets["archived"]).parent.name == time.strftime("%Y-%m-%d", time.gmtime())
     assert [p.name for p in workspace.inbox.iterdir() if not p.name.startswith(".")] == []
 
