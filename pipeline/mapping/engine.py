@@ -465,8 +465,15 @@ class _Mapper:
         row_has_problem = False
         ragged = self.table.row_errors.get(i)
         if ragged is not None:
+            # Its cells are not where the header says: the row's problem is that, not what
+            # its cells hold (a short row's missing cells would each be "empty").
             self._problem(i, ragged, hint="check the delimiter and the quoting of this row")
-            row_has_problem = True
+            self.failed_rows.add(i)
+            for plan in self.plans:
+                unit_key = self._unit_of(plan, i)
+                if unit_key is not None:
+                    self.failed_units.setdefault((plan.entity.name, unit_key), i)
+            return
         contributions: list[tuple[_TargetPlan, list[tuple[_LevelPlan, Key, dict[str, str]]]]] = []
         units: list[tuple[str, Key]] = []
         for plan in self.plans:

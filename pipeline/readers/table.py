@@ -39,7 +39,7 @@ class Table:
     spreadsheet or a text editor shows it. Rows where every cell is empty are left out.
     ``cell_errors`` holds cells that have no usable text (an Excel formula that was never
     computed, an Excel error value); ``row_errors`` rows that cannot be used at all (more
-    values than the header has columns).
+    values than the header has columns; in a text file also fewer).
     """
 
     file: str
@@ -69,6 +69,11 @@ class Table:
         return [i for i, h in enumerate(self.header) if h == name]
 
 
+def short_row(line: int, cells: int, width: int) -> str:
+    """The row error of a text record with fewer cells than the header has columns."""
+    return f"line {line} has {cells} cell{'s' if cells != 1 else ''}, the header has {width}"
+
+
 def column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA: how a spreadsheet names a column."""
     letters = ""
@@ -89,11 +94,15 @@ def build_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     cell_errors: dict[tuple[int, int], str] | None = None,
+    lines: Sequence[int] | None = None,
 ) -> Table:
     """Turn records (header first, row-major, possibly ragged) into a :class:`Table`.
 
     ``first_row_number`` is the spreadsheet row number of ``records[0]`` (the header);
     ``cell_errors`` is keyed by (record index, column index) and re-keyed to data rows here.
+    ``lines`` (text files) is the physical line each record starts on: a record with fewer
+    cells than the header is then a row error naming that line. Without it (a sheet, where
+    trailing empty cells are simply not stored) a short record is padded with empty cells.
     """
     if not records:
         raise ReadError(
@@ -129,7 +138,10 @@ def build_table(
                     )
                 record = record[:width]
             else:
-                record = record + [""] * (width - len(record))
+                cells = len(record)
+                record = record + [""] * (width - cells)
+                if lines is not None and any(record):
+                    row_errors[len(kept)] = short_row(lines[index], cells, width)
         if not any(record):
             continue
         if errors_by_record:

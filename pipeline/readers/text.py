@@ -2,8 +2,14 @@
 
 pandas' C parser does the splitting (quotes, embedded newlines, CRLF) with every cell read as
 ``str`` and no NA detection, so ``NA``, ``NULL`` and ``00123`` survive unchanged. A file with
-more values on a row than its header has columns (ragged rows) is read again with the
-standard library's csv module, which can say which rows are ragged.
+more values on a row than its header has columns (ragged rows), or that ends inside a quoted
+field, is read again with the standard library's csv module, which can say which rows are
+ragged and on which line each starts.
+
+pandas pads a row with fewer cells than the header with empty ones, as if the cells were
+there. Only a row whose last cell is empty can be such a row: the raw lines of those rows
+alone are looked at (a delimiter count each), so a file whose last column is filled costs
+nothing more.
 """
 
 from __future__ import annotations
@@ -11,14 +17,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.errors import ReadError, shorten
-from pipeline.readers.table import ReadOptions, Table, build_table
+from pipeline.readers.table import ReadOptions, Table, build_table, short_row
 
 #: Delimiters tried when none is given, in order of preference on a tie.
 DELIMITERS = (";", ",", "\t", "|")
@@ -181,11 +188,7 @@ def read_text(path: Path, options: ReadOptions) -> Table:
     except pd.errors.EmptyDataError:
         return build_table(file, [], first_row_number=options.header_row, options=options)
     except pd.errors.ParserError:
-        body, _ = decode(data, encoding, file)
-        body = body.removeprefix("\ufeff")
-        if skip:
-            body = "".join(io.StringIO(body, newline="").readlines()[skip:])
-        return _read_slow(file, body, delimiter, encoding, options)
+        return _read_slow(file, _body(data, encoding, file, skip), delimiter, encoding, options)
     records_header = [str(v) for v in frame.iloc[0].tolist()] if len(frame) else []
     header = [h.strip() for h in records_header]
     width = len(header)
@@ -204,6 +207,22 @@ def read_text(path: Path, options: ReadOptions) -> Table:
         for i, flag in enumerate(ragged.tolist()):
             if flag:
                 row_errors[i] = f"the row has more values than the header has columns ({width})"
+    if width and len(data_frame):
+        # A short row's missing cells arrive as empty ones: ask the raw lines of the rows
+        # whose last cell is empty how many cells they really have.
+        maybe = np.flatnonzero(data_frame.iloc[:, width - 1].to_numpy(dtype=object) == "")
+        if len(maybe):
+            records = data_frame.index.to_numpy(dtype=np.int64)[maybe]
+            counted = _lines(data, encoding, delimiter, options.quotechar, skip)
+            if counted is None or len(counted) != len(frame):
+                # A record over several lines (or lines ended by a lone CR): the csv module
+                # says which line each record starts on.
+                body = _body(data, encoding, file, skip)
+                return _read_slow(file, body, delimiter, encoding, options)
+            cells = counted.cells(records)
+            for i, r, n in zip(maybe.tolist(), records.tolist(), cells, strict=True):
+                if n < width:
+                    row_errors[i] = short_row(skip + r + 1, n, width)
     numbers = (data_frame.index.to_numpy(dtype=np.int64) + options.header_row).tolist()
     columns: list[Sequence[str]] = [data_frame[c].tolist() for c in data_frame.columns]
     if width == 0:
@@ -239,17 +258,100 @@ def _filled_rows(frame: pd.DataFrame) -> np.ndarray:
     return filled
 
 
-def _read_slow(file: str, body: str, delimiter: str, encoding: str, options: ReadOptions) -> Table:
+def _body(data: bytes, encoding: str, file: str, skip: int) -> str:
+    """The text pandas was given: decoded, without a BOM and the rows above the header."""
+    body, _ = decode(data, encoding, file)
+    body = body.removeprefix("\ufeff")
+    if skip:
+        body = "".join(io.StringIO(body, newline="").readlines()[skip:])
+    return body
+
+
+class _Lines:
+    """The raw lines of a file's bytes, found with numpy (no Python loop over the file)."""
+
+    #: Bytes searched for line ends at a time (bounds the temporary array numpy makes).
+    CHUNK = 1 << 24
+
+    def __init__(self, data: bytes, delimiter: bytes, quote: bytes, first: int) -> None:
+        self.data = data
+        self.delimiter = delimiter
+        self.quote = quote
+        self.first = first  # the physical line (0-based) of record 0
+        view = np.frombuffer(data, dtype=np.uint8)
+        parts = [
+            np.flatnonzero(view[start : start + self.CHUNK] == 10) + start
+            for start in range(0, len(view), self.CHUNK)
+        ]
+        self.ends = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        """How many records pandas would see, if every record is one line."""
+        lines = len(self.ends) + (0 if self.data.endswith(b"\n") else 1)
+        return lines - self.first
+
+    def cells(self, records: np.ndarray) -> list[int]:
+        """How many cells the line of each of ``records`` holds (quotes respected)."""
+        lines = records + self.first
+        ends = np.append(self.ends, len(self.data))
+        starts = np.where(lines > 0, ends[np.maximum(lines - 1, 0)] + 1, 0).tolist()
+        stops = ends[lines].tolist()
+        data, delimiter, quote = self.data, self.delimiter, self.quote
+        counts = [data.count(delimiter, a, b) + 1 for a, b in zip(starts, stops, strict=True)]
+        for n, (a, b) in enumerate(zip(starts, stops, strict=True)):
+            if data.find(quote, a, b) >= 0:  # (a delimiter inside quotes is no cell border)
+                text = data[a:b].removesuffix(b"\r").decode("latin-1")
+                reader = csv.reader(
+                    [text], delimiter=delimiter.decode("latin-1"), quotechar=quote.decode("latin-1")
+                )
+                counts[n] = len(next(reader, [""]))
+        return counts
+
+
+def _lines(data: bytes, encoding: str, delimiter: str, quotechar: str, skip: int) -> _Lines | None:
+    """The raw lines of ``data`` for counting cells, or None when the encoding does not write
+    the delimiter, the quote and line ends as the single ASCII bytes they are."""
+    if not (delimiter.isascii() and quotechar.isascii()):
+        return None
+    sample = f"a{delimiter}{quotechar}\n"
     try:
-        records = list(
-            csv.reader(
-                io.StringIO(body, newline=""), delimiter=delimiter, quotechar=options.quotechar
-            )
-        )
-    except csv.Error as exc:
+        if not sample.encode(encoding).endswith(sample.encode("ascii")):  # (a BOM may lead)
+            return None
+    except UnicodeError:
+        return None
+    return _Lines(data, delimiter.encode("ascii"), quotechar.encode("ascii"), skip)
+
+
+def _read_slow(file: str, body: str, delimiter: str, encoding: str, options: ReadOptions) -> Table:
+    """Split ``body`` with the csv module, noting the line each record starts on."""
+    skip = options.header_row - 1
+    consumed = 0  # characters of ``body`` handed to the csv module so far
+
+    def feed() -> Iterator[str]:
+        nonlocal consumed
+        for raw in io.StringIO(body, newline=""):
+            consumed += len(raw)
+            yield raw
+
+    reader = csv.reader(feed(), delimiter=delimiter, quotechar=options.quotechar)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    line, start = 0, 0  # lines and characters read before the record being read
+    last = 0  # where the last record starts
+    try:
+        for record in reader:
+            records.append(record)
+            lines.append(skip + line + 1)
+            last = start
+            line, start = reader.line_num, consumed
+    except csv.Error as exc:  # a field over the csv module's limit: an open quote, mostly
+        _check_quotes(file, body, start, skip + line + 1, delimiter, options.quotechar)
         raise ReadError(
             f"cannot be split into columns: {shorten(str(exc), 300)}", file=file
         ) from exc
+    if records:
+        # A quote that is never closed takes the rest of the file into the last record.
+        _check_quotes(file, body, last, lines[-1], delimiter, options.quotechar)
     return build_table(
         file,
         records,
@@ -257,4 +359,39 @@ def _read_slow(file: str, body: str, delimiter: str, encoding: str, options: Rea
         options=options,
         encoding=encoding,
         delimiter=delimiter,
+        lines=lines,
     )
+
+
+def _check_quotes(file: str, body: str, pos: int, line: int, delimiter: str, quote: str) -> None:
+    """Raise a ReadError naming the line when a quoted field that starts in the records from
+    ``pos`` (the start of a record on physical line ``line``) is never closed.
+
+    The records are walked field by field as the csv module reads them: a quote opens a
+    quoted field only at the start of a field; ``""`` inside is a quote; after the closing
+    quote the field goes on to the next delimiter or line end.
+    """
+    q, d = re.escape(quote), re.escape(delimiter)
+    closed = re.compile(f"{q}(?:[^{q}]++|{q}{q})*+{q}")
+    rest = re.compile(f"[^{d}\r\n]*+")
+    origin, end = pos, len(body)
+    while pos < end:
+        if body.startswith(quote, pos):
+            found = closed.match(body, pos)
+            if found is None:
+                raise ReadError(
+                    "a quoted field opened here is never closed, so the rest of the file "
+                    "would be one cell",
+                    file=file,
+                    line=line + body.count("\n", origin, pos),
+                    hint="close the quote, or double a quote that is part of the value "
+                    '("" inside a quoted field); check how the ERP export quotes values',
+                )
+            pos = found.end()
+        pos = rest.match(body, pos).end()  # type: ignore[union-attr]  # (it always matches)
+        if pos < end and body[pos] == delimiter:
+            pos += 1
+        elif body.startswith("\r\n", pos):
+            pos += 2
+        else:
+            pos += 1

@@ -80,9 +80,10 @@ def test_ragged_rows_are_reported_per_row(tmp_path: Path) -> None:
     text = "A;B;C\n1;2;3\n4;5;6;7\n8;9\n10;11;12;\n"
     table = read_table(write(tmp_path, "r.csv", text.encode()))
     assert table.n_rows == 4
-    assert col(table, "C") == ["3", "6", "", "12"]  # the short row is padded
-    assert set(table.row_errors) == {1}  # only the row with an extra value; a trailing ";" is fine
+    assert col(table, "C") == ["3", "6", "", "12"]  # the short row is padded, and reported
+    assert set(table.row_errors) == {1, 2}  # a trailing ";" is fine
     assert "4 values" in table.row_errors[1] and "3 columns" in table.row_errors[1]
+    assert table.row_errors[2] == "line 4 has 2 cells, the header has 3"
 
 
 def test_sniffs_tab_and_comma(tmp_path: Path) -> None:
