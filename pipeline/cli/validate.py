@@ -40,8 +40,9 @@ def validate(
     """Read, map and check FILE... against the mappings; nothing is sent.
 
     Prints every problem as `file, row N, column 'X': message (value '...')`, rows numbered as
-    a spreadsheet shows them. Exit codes: 0 valid, 1 problems found, 2 a mapping is wrong
-    (or --xml-out cannot be written).
+    a spreadsheet shows them, and a `warning:` line for each size table held back whole
+    because a row feeding it has a problem (Centra cannot change one once created). Exit
+    codes: 0 valid, 1 problems found, 2 a mapping is wrong (or --xml-out cannot be written).
     """
     try:
         # A one-shot command that makes millions of objects in no cycle: the cycle collector

@@ -799,7 +799,8 @@ class _Mapper:
                 f"{noun} {shorten(frozen_id)!r} is not sent: Centra cannot change a {noun} "
                 f"once created, and {which} and push the file again"
             )
-            self.held_back.append(reasons[frozen_id])
+            if reasons[frozen_id] not in self.held_back:
+                self.held_back.append(reasons[frozen_id])
         store = self.store.get(entity, {})
         for key in [k for k in store if k[0] in bad]:  # (a size's key: sizetable id first)
             del store[key]

@@ -18,13 +18,14 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.errors import ReadError, shorten
+from pipeline.memory import collector_paused
 from pipeline.readers.table import ReadOptions, Table, build_table, short_row
 
 #: Delimiters tried when none is given, in order of preference on a tie.
@@ -325,25 +326,19 @@ def _lines(data: bytes, encoding: str, delimiter: str, quotechar: str, skip: int
 def _read_slow(file: str, body: str, delimiter: str, encoding: str, options: ReadOptions) -> Table:
     """Split ``body`` with the csv module, noting the line each record starts on."""
     skip = options.header_row - 1
-    consumed = 0  # characters of ``body`` handed to the csv module so far
-
-    def feed() -> Iterator[str]:
-        nonlocal consumed
-        for raw in io.StringIO(body, newline=""):
-            consumed += len(raw)
-            yield raw
-
-    reader = csv.reader(feed(), delimiter=delimiter, quotechar=options.quotechar)
+    source = io.StringIO(body, newline="")
+    reader = csv.reader(source, delimiter=delimiter, quotechar=options.quotechar)
     records: list[list[str]] = []
     lines: list[int] = []
     line, start = 0, 0  # lines and characters read before the record being read
     last = 0  # where the last record starts
     try:
-        for record in reader:
-            records.append(record)
-            lines.append(skip + line + 1)
-            last = start
-            line, start = reader.line_num, consumed
+        with collector_paused():  # a list per row, none in a cycle
+            for record in reader:
+                records.append(record)
+                lines.append(skip + line + 1)
+                last = start
+                line, start = reader.line_num, source.tell()
     except csv.Error as exc:  # a field over the csv module's limit: an open quote, mostly
         _check_quotes(file, body, start, skip + line + 1, delimiter, options.quotechar)
         raise ReadError(
