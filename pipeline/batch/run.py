@@ -46,6 +46,7 @@ from pipeline.batch.sender import FailureBook, Outcome, send_chunk
 from pipeline.centra.client import CentraClient
 from pipeline.config import Settings
 from pipeline.errors import CentraError, ConfigError, InputError, LoginRefused, PipelineError
+from pipeline.mapping.batches import cut_whole, frozen_group
 from pipeline.mapping.engine import MappedFile, MappedObject, map_file
 from pipeline.mapping.problems import RowProblem
 from pipeline.mapping.schema import BrokenMapping, CompiledMapping, load_mappings_leniently
@@ -771,7 +772,8 @@ def _send_all(
             size = settings.file.batch.size_for(entity)
             target = f"{number}:{entity}"
             done = journal.chunk_outcomes(item.record.id, target)
-            chunks = [objs[start : start + size] for start in range(0, len(objs), size)]
+            # never a size table cut in two: Centra cannot change one once created
+            chunks = cut_whole(objs, size, lambda pair: frozen_group(pair[1]))
             todo: list[int] = []
             for chunk_no, chunk in enumerate(chunks):
                 if chunk_no in done:

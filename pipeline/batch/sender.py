@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pipeline.batch.messages import explain
 from pipeline.centra.client import CentraClient
 from pipeline.errors import CentraRejected
-from pipeline.mapping.batches import merge_items
+from pipeline.mapping.batches import frozen_group, merge_items
 from pipeline.mapping.engine import MappedObject
 
 log = logging.getLogger(__name__)
@@ -95,21 +95,31 @@ def _send(
             on_request(len(indexes))
         result = client.update(operation, merge_items([objects[i] for i in indexes]))
     except CentraRejected as exc:
-        if len(indexes) == 1:
-            outcomes[indexes[0]] = Outcome(FAILED, explain(operation, exc.errors, exc.notices))
+        middle = _split_point([frozen_group(objects[i]) for i in indexes])
+        if middle is None:  # one object, or the parts of one size table: they fail together
+            message = explain(operation, exc.errors, exc.notices)
+            for i in indexes:
+                outcomes[i] = Outcome(FAILED, message)
             return
         log.info(
             "%s: Centra refused a chunk of %d; splitting it to find the bad objects",
             operation,
             len(indexes),
         )
-        middle = len(indexes) // 2
         _send(client, objects, indexes[:middle], outcomes, on_request)
         _send(client, objects, indexes[middle:], outcomes, on_request)
         return
     chunk = [objects[i] for i in indexes]
     for i, message in zip(indexes, attach_notices(chunk, result.notices), strict=True):
         outcomes[i] = Outcome(SENT, message) if message else SENT_QUIETLY
+
+
+def _split_point(groups: list[str | None]) -> int | None:
+    """Where to halve a refused chunk: the boundary nearest its middle that does not cut a
+    size table in two (chunks hold each table's sizes together), or None if there is none."""
+    middle = len(groups) // 2
+    cuts = [n for n in range(1, len(groups)) if groups[n] is None or groups[n] != groups[n - 1]]
+    return min(cuts, key=lambda n: abs(n - middle)) if cuts else None
 
 
 def attach_notices(objects: Sequence[MappedObject], notices: Sequence[str]) -> list[str]:

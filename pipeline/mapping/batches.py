@@ -1,22 +1,59 @@
 """Objects into requests: batches of one operation, payloads and the SOAP XML.
 
 Objects of one operation are independent items of one collection, so any run of them can go
-in one request. A pricelist object may hold a whole catalogue; it is split into several
+in one request, with one exception: the sizes of one size table go in one request, since
+Centra cannot change a size table once created (a table cut in two would be created with the
+first part only). A pricelist object may hold a whole catalogue; it is split into several
 pricelist items with the same header (an upsert, so the parts add up).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import groupby
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from pipeline.centra.operations import OPERATIONS
 from pipeline.centra.xmlbuild import Prerendered, RawXml, envelope
 from pipeline.mapping.columnar import ColumnarItem, joined_xml
 from pipeline.mapping.engine import MappedObject
+
+T = TypeVar("T")
+
+
+def frozen_group(obj: MappedObject) -> str | None:
+    """The object Centra cannot change once created that ``obj`` is a part of (a size's size
+    table), or None: the parts of one group are always sent in one request."""
+    if obj.entity != "sizes":
+        return None
+    table = obj.item.get("sizetable")
+    return str(table.get("id")) if isinstance(table, Mapping) else None
+
+
+def cut_whole(
+    items: Sequence[T], size: int, group: Callable[[T], str | None] = lambda _: None
+) -> list[list[T]]:
+    """``items`` in chunks of at most ``size``, never splitting a group: the items of one group
+    (in the order the group first appears) stay in one chunk, which is larger than ``size``
+    when the group is. Items without a group are cut as they come."""
+    keys = [group(item) for item in items]
+    if not any(keys):
+        return [list(items[start : start + size]) for start in range(0, len(items), size)]
+    units: dict[object, list[T]] = {}
+    for n, (item, key) in enumerate(zip(items, keys, strict=True)):
+        units.setdefault(key if key is not None else ("alone", n), []).append(item)
+    chunks: list[list[T]] = []
+    current: list[T] = []
+    for unit in units.values():
+        if current and len(current) + len(unit) > size:
+            chunks.append(current)
+            current = []
+        current.extend(unit)
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 @dataclass(frozen=True)
@@ -116,10 +153,10 @@ def batches(objects: Sequence[MappedObject], max_items: int = 100) -> Iterator[B
     for entity, run in groupby(objects, key=attrgetter("entity")):
         group = list(run)
         if entity != "pricelists" or set(map(type, map(_ITEM, group))) == {ColumnarItem}:
-            # Nothing to split (a bulk-path pricelist item holds one product): cut the run.
-            for start in range(0, len(group), max_items):
-                chunk = tuple(group[start : start + max_items])
-                yield Batch(chunk[0].operation, chunk)
+            # Nothing to split (a bulk-path pricelist item holds one product): cut the run,
+            # never inside a size table.
+            for cut in cut_whole(group, max_items, frozen_group):
+                yield Batch(cut[0].operation, tuple(cut))
             continue
         current: list[MappedObject] = []
         for original in group:
