@@ -35,11 +35,16 @@ from typing import Any
 from pipeline.batch.catalogue import RunCatalogue, remember_sent
 from pipeline.batch.report import (
     FileResults,
+    KeyEcho,
     RowResult,
     RowResults,
+    errors_suffix,
+    key_columns,
     row_results,
+    rows_to_fix,
     tally,
     write_error_note,
+    write_errors_file,
     write_report,
 )
 from pipeline.batch.sender import FailureBook, Outcome, send_chunk
@@ -50,6 +55,7 @@ from pipeline.mapping.batches import cut_whole, frozen_group
 from pipeline.mapping.engine import MappedFile, MappedObject, map_file
 from pipeline.mapping.problems import RowProblem
 from pipeline.mapping.schema import BrokenMapping, CompiledMapping, load_mappings_leniently
+from pipeline.readers import read_table
 from pipeline.state.atomic import (
     SymlinkedFolder,
     ensure_folder,
@@ -92,6 +98,8 @@ class FileResult:
     by_entity: dict[str, list[int]] = field(default_factory=dict)
     #: the first few failed rows, "row N (target key): message", for logs and summaries
     errors: list[str] = field(default_factory=list)
+    #: the errors file(s): the rows not sent, to fix and drop back into the inbox
+    errors_files: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +114,7 @@ class FileResult:
             "message": self.message,
             "by_entity": self.by_entity,
             "errors": self.errors,
+            "errors_files": self.errors_files,
         }
 
 
@@ -144,6 +153,7 @@ class _Part:
     mapping: CompiledMapping
     mapped: MappedFile | None = None
     outcomes: dict[int, Outcome] = field(default_factory=dict)  # object index -> outcome
+    echo: KeyEcho | None = None  # the key cells of each row, for the report
 
 
 @dataclass
@@ -155,6 +165,8 @@ class _Work:
     hint: str = ""
     #: why the file was claimed under another name than it had in the inbox
     renamed: str = ""
+    #: it changed after its claim: what lies there now is not what was mapped
+    changed: bool = False
 
     @property
     def entities(self) -> list[str]:
@@ -667,6 +679,18 @@ def _beside(target: Path, suffix: str) -> Path:
     return target.with_name(fit_name(target.name + suffix))
 
 
+def _free_target(folder: Path, name: str, suffixes: list[str]) -> Path:
+    """:func:`unique_path` whose report and errors file names are free too (an errors file
+    dropped back and archived the same day has the name the next errors file would take)."""
+    stem, dot, ext = name.partition(".")
+    n = 1
+    while True:
+        target = folder / fit_name(name if n == 1 else f"{stem}-{n}{dot}{ext}")
+        if not target.exists() and not any(_beside(target, s).exists() for s in suffixes):
+            return target
+        n += 1
+
+
 def _check_unchanged(item: _Work, *, hash_it: bool) -> None:
     """A file that changed after it was claimed (a writer still copying it) fails clearly.
 
@@ -690,6 +714,7 @@ def _check_unchanged(item: _Work, *, hash_it: bool) -> None:
         "(or have the ERP write NAME.tmp and rename it) so that this cannot happen"
     )
     item.hint = _CHANGED_HINT
+    item.changed = True
     log.error("%s: %s", item.record.name, item.error)
 
 
@@ -708,11 +733,15 @@ def _map_all(work: list[_Work], journal: Journal) -> None:
             continue
         for part in item.parts:
             try:
-                part.mapped = map_file(part.mapping, item.path, lookups=catalogue)
+                table = read_table(item.path, part.mapping.read)
+                part.mapped = map_file(part.mapping, item.path, lookups=catalogue, table=table)
             except InputError as exc:
                 item.error = exc.message
                 item.hint = exc.hint or "fix the file (or its mapping) and push it again"
                 break
+            # The report echoes each row's key cells; the other cells are freed now.
+            part.echo = KeyEcho(table, key_columns(part.mapping))
+            table.columns = []
             if part.mapped.rejected:
                 item.error = part.mapped.rejected
                 item.hint = "fix the rows listed in the report and push the file again"
@@ -866,10 +895,12 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
     entities = item.entities
     _check_unchanged(item, hash_it=True)
     parts: list[RowResults] = []
+    read: list[_Part] = []
     for part in item.parts:
         mapped = part.mapped
         if mapped is None:
             continue
+        read.append(part)
         not_sent = Outcome("skipped", f"not sent: {item.error}" if item.error else "not sent")
         objects = [
             (obj.entity, obj.key, obj.rows, part.outcomes.get(i, not_sent))
@@ -885,6 +916,7 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
                 problems,
                 mapped.row_numbers,
                 sheet=mapped.sheet,
+                source=part.echo,
             )
         )
     results = FileResults(parts)
@@ -898,23 +930,34 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
         and not Path(planned or "").exists()
         and item.record.planned_status in (None, status)
     )
+    # Rows to fix: only a file with rows not sent is read again for them (never a clean one).
+    to_fix = _rows_to_fix(name, read, parts) if (failed or skipped) and not item.changed else []
     if resuming:
         # A killed run chose these names already; its report may be half-way: rewrite it,
         # and remove the temp files it was writing when it died.
         target, report = Path(planned or ""), Path(item.record.report_path or "")
-        _remove_stale_temps(target, report)
+        errors = [_beside(target, suffix) for suffix, _, _ in to_fix]
+        _remove_stale_temps(target, report, *errors)
     else:
         folder = settings.folder("archive") / ("failed" if whole_file_failed else _today())
-        target = unique_path(folder, name)
         suffix = ".error.txt" if item.error and not results else ".result.csv"
+        target = _free_target(folder, name, [suffix, *(s for s, _, _ in to_fix)])
         report = _beside(target, suffix)
+        errors = [_beside(target, suffix) for suffix, _, _ in to_fix]
         journal.plan_archive(
-            item.record.id, str(target), str(report), status=status, message=message
+            item.record.id,
+            str(target),
+            str(report),
+            status=status,
+            message=message,
+            errors_paths=[str(e) for e in errors],
         )
     if item.error and not results:
         write_error_note(report, name, item.error, item.hint, overwrite=resuming)
     else:
         write_report(report, results, overwrite=resuming)
+    for path, (_, part, rows) in zip(errors, to_fix, strict=True):
+        write_errors_file(path, item.path, part.mapping.read, rows, overwrite=resuming)
     crash_point("before_move")
     move_durably(item.path, target)
     with contextlib.suppress(OSError):
@@ -942,7 +985,37 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
         message,
         by_entity,
         _first_errors(results),
+        [str(e) for e in errors],
     )
+
+
+def _rows_to_fix(
+    name: str, parts: list[_Part], results: list[RowResults]
+) -> list[tuple[str, _Part, dict[int, tuple[str, str]]]]:
+    """(errors file suffix, the part whose read options read it, rows to fix) per errors file:
+    one for a text file (its mappings read the same rows), one per sheet of a workbook."""
+    by_sheet: dict[str | None, tuple[_Part, dict[int, tuple[str, str]]]] = {}
+    for part, part_results in zip(parts, results, strict=True):
+        rows = rows_to_fix(part_results)
+        if not rows:
+            continue
+        sheet = part_results.sheet
+        if sheet not in by_sheet:
+            by_sheet[sheet] = (part, rows)
+            continue
+        known = by_sheet[sheet][1]
+        for row, (status, text) in rows.items():
+            old = known.get(row)
+            if old is None:
+                known[row] = (status, text)
+            else:
+                worst = "failed" if "failed" in (status, old[0]) else status
+                known[row] = (worst, f"{old[1]} | {text}")
+    several = len(by_sheet) > 1
+    return [
+        (errors_suffix(name, sheet if several else None), part, rows)
+        for sheet, (part, rows) in by_sheet.items()
+    ]
 
 
 def _first_errors(results: FileResults, limit: int = 3) -> list[str]:

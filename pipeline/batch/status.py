@@ -22,6 +22,10 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _failed(f: dict[str, Any]) -> bool:
+    return f["status"] == "failed" or bool(f["rows_failed"])
+
+
 def workspace_status(settings: Settings) -> dict[str, Any]:
     lines: list[str] = []
     journal_path = settings.folder("state") / "journal.sqlite"
@@ -45,6 +49,12 @@ def workspace_status(settings: Settings) -> dict[str, Any]:
         with Journal.open(journal_path) as journal:
             report["runs"] = journal.last_runs(5)
             report["files"] = journal.recent_files(20)
+            for f in report["files"]:
+                # A failure is resolved once a later file imported its rows cleanly: the same
+                # name again, or its errors file fixed and dropped back.
+                f["errors_files"] = (f.pop("errors_path") or "").splitlines()
+                found = _failed(f) and journal.resolved_by(f["id"])
+                f["resolved_by"], f["resolved_at"] = found or (None, None)
             row = journal.db.execute(
                 "SELECT started, finished, fetched, exported, acknowledged, files FROM pulls "
                 "ORDER BY id DESC LIMIT 1"
@@ -66,20 +76,23 @@ def workspace_status(settings: Settings) -> dict[str, Any]:
             lines.append(
                 f"  #{r['id']} {r['command']:<5} {_when(r['started'])}  exit {r['exit_code']}"
             )
-        # Newest first: a failure whose file name was imported cleanly later is fixed.
-        fixed: set[str] = set()
-        failed = []
-        for f in report["files"]:
-            if f["status"] == "failed" or f["rows_failed"]:
-                if f["name"] not in fixed:
-                    failed.append(f)
-            elif f["status"] == "done":
-                fixed.add(f["name"])
-        lines.append(f"recent files: {len(report['files'])}, with failures: {len(failed)}")
+        failed = [f for f in report["files"] if _failed(f) and not f["resolved_by"]]
+        resolved = [f for f in report["files"] if f["resolved_by"]]
+        lines.append(
+            f"recent files: {len(report['files'])}, with failures: {len(failed)}"
+            + (f", resolved: {len(resolved)}" if resolved else "")
+        )
         for f in failed:
+            errors = "".join(f"; errors file: {e}" for e in f["errors_files"])
             lines.append(
                 f"  {f['name']}: {f['status']}, {f['rows_failed']} row(s) failed; "
                 f"{(f['message'] + '; ') if f['message'] else ''}report: {f['report_path']}"
+                f"{errors}"
+            )
+        for f in resolved:
+            what = "failed" if f["status"] == "failed" else f"{f['rows_failed']} failed row(s)"
+            lines.append(
+                f"  {f['name']}: {what} (resolved by {f['resolved_by']}, {_when(f['resolved_at'])})"
             )
         pull = report["pull"]
         lines.append(

@@ -138,6 +138,8 @@ def _print(ctx: Context, summary: RunSummary) -> None:
         click.echo(line.rstrip())
         if f.report:
             click.echo(f"{'':<{width}}  report: {f.report}")
+        for errors in f.errors_files:
+            click.echo(f"{'':<{width}}  rows to fix: {errors}")
         if f.message:
             click.echo(f"{'':<{width}}  {f.message}")
     totals: dict[str, list[int]] = {}

@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS files (
     claimed_at REAL NOT NULL,
     finished_at REAL,
     forced INTEGER DEFAULT 0,      -- push --force: the duplicate check does not apply
-    planned_status TEXT            -- the status it gets once moved to archive_path
+    planned_status TEXT,           -- the status it gets once moved to archive_path
+    errors_path TEXT               -- its errors file(s), one a line: the rows not sent
 );
 CREATE INDEX IF NOT EXISTS files_sha ON files (sha256, status);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -124,6 +125,7 @@ CREATE TABLE IF NOT EXISTS counters (
 _ADDED_COLUMNS = (
     ("files", "forced", "INTEGER DEFAULT 0"),
     ("files", "planned_status", "TEXT"),
+    ("files", "errors_path", "TEXT"),
 )
 #: Messages and summaries are capped: a file's content must never blow up the journal.
 MAX_MESSAGE = 4000
@@ -280,14 +282,23 @@ class Journal:
         *,
         status: str,
         message: str | None = None,
+        errors_paths: Sequence[str] = (),
     ) -> None:
-        """Record where a claimed file is about to be archived, and the status it will have
-        there, so that a run killed mid-move is finished with the right status."""
+        """Record where a claimed file is about to be archived (with its report and errors
+        files), and the status it will have there, so that a run killed mid-move is finished
+        with the right status."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE files SET archive_path = ?, report_path = ?, planned_status = ?, "
-                "message = ? WHERE id = ?",
-                (archive_path, report_path, status, cap(message), file_id),
+                "message = ?, errors_path = ? WHERE id = ?",
+                (
+                    archive_path,
+                    report_path,
+                    status,
+                    cap(message),
+                    "\n".join(errors_paths) or None,
+                    file_id,
+                ),
             )
 
     def unfinished_files(self) -> list[FileRecord]:
@@ -351,11 +362,13 @@ class Journal:
 
     def recent_files(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            "SELECT name, status, entities, rows_sent, rows_skipped, rows_failed, message, "
-            "report_path, archive_path, finished_at FROM files ORDER BY id DESC LIMIT ?",
+            "SELECT id, name, status, entities, rows_sent, rows_skipped, rows_failed, message, "
+            "report_path, archive_path, finished_at, errors_path FROM files "
+            "ORDER BY id DESC LIMIT ?",
             (limit,),
         ).fetchall()
         keys = (
+            "id",
             "name",
             "status",
             "entities",
@@ -366,8 +379,38 @@ class Journal:
             "report_path",
             "archive_path",
             "finished_at",
+            "errors_path",
         )
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def resolved_by(self, file_id: int) -> tuple[str, float | None] | None:
+        """The later file that imported cleanly (done, no failed row) what this file failed to:
+        a file of the same name, or its errors file fixed and dropped back, directly or through
+        errors files that failed in part again. (its name, when it finished), or None.
+        """
+        frontier, seen = [file_id], {file_id}
+        while frontier:
+            current = frontier.pop(0)
+            row = self.db.execute(
+                "SELECT name, errors_path FROM files WHERE id = ?", (current,)
+            ).fetchone()
+            if row is None:
+                continue
+            names = {row[0], *(Path(p).name for p in (row[1] or "").splitlines() if p)}
+            later = self.db.execute(
+                "SELECT id, name, status, rows_failed, finished_at FROM files WHERE id > ? AND "
+                f"status IN ('done', 'failed') AND name IN ({','.join('?' * len(names))}) "
+                "ORDER BY id",
+                (current, *names),
+            ).fetchall()
+            for _, name, status, failed, finished in later:
+                if status == "done" and not failed:
+                    return name, finished
+            for fid, *_ in later:
+                if fid not in seen:
+                    seen.add(fid)
+                    frontier.append(fid)
+        return None
 
     # -- chunks (resume without re-sending what Centra acknowledged) -------------------------
 

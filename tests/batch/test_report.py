@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.batch.report import FileResults, count, row_results, tally, write_report
+from pipeline.batch.report import (
+    FileResults,
+    count,
+    row_results,
+    rows_to_fix,
+    tally,
+    write_report,
+)
 from pipeline.batch.sender import Outcome
 
 
@@ -54,9 +61,32 @@ def test_tally_counts_rows_once_and_targets_each(tmp_path: Path) -> None:
     assert len(list(both)) == 4 and both
     write_report(tmp_path / "r.csv", both)
     assert (tmp_path / "r.csv").read_text().splitlines() == [
-        "sheet,row,target,key,status,message",
-        "Stock,2,products,P1,failed,no",
-        "Stock,2,stock,S1,sent,",
-        "Stock,3,stock,S1,sent,",
-        "Other,7,stock,,skipped,nothing to send: the mapped cells of this row are empty",
+        "sheet,row,target,key,status,message,source",
+        "Stock,2,products,P1,failed,no,",
+        "Stock,2,stock,S1,sent,,",
+        "Stock,3,stock,S1,sent,,",
+        "Other,7,stock,,skipped,nothing to send: the mapped cells of this row are empty,",
     ]
+
+
+def test_rows_to_fix_are_the_rows_not_sent_worst_first_with_their_targets() -> None:
+    sent, refused = Outcome("sent", ""), Outcome("failed", "Centra: no such size")
+    objects = [
+        ("products", "P1", (2, 3), sent),
+        ("stock", "P1", (3,), refused),
+        ("products", "P2", (5,), Outcome("skipped", "not sent: row 3")),
+    ]
+    problems = [(5, "products", "P2", "column 'EAN': not an EAN", False)]
+    echo = {2: "Article=P1, Size=S", 3: "Article=P1, Size=M"}
+    results = row_results(
+        ["products", "stock"],
+        objects,
+        problems,
+        [2, 3, 4, 5],
+        source=lambda row: echo.get(row or 0, ""),
+    )
+    assert [r.source for r in results][:3] == ["Article=P1, Size=S"] + ["Article=P1, Size=M"] * 2
+    assert rows_to_fix(results) == {  # row 2 was sent, row 4 is empty: neither is to fix
+        3: ("failed", "stock P1: Centra: no such size"),
+        5: ("failed", "products P2: column 'EAN': not an EAN"),
+    }

@@ -114,7 +114,14 @@ def test_samples_in_reverse_order_land_in_dependency_order(
 
     markets = next(f for f in out["files"] if f["name"] == "markets.csv")
     assert report_rows(markets["report"]) == [
-        {"row": str(n), "target": "markets", "key": key, "status": "sent", "message": ""}
+        {
+            "row": str(n),
+            "target": "markets",
+            "key": key,
+            "status": "sent",
+            "message": "",
+            "source": f"Market={key}",
+        }
         for n, key in ((2, "Retail-Global"), (3, "Retail-Sweden"), (4, "Wholesale-Market"))
     ]
     assert Path(markets["archived"]).read_bytes() == (FIXTURES / "erp" / "markets.csv").read_bytes()
