@@ -162,6 +162,40 @@ def test_an_errors_file_dropped_back_unfixed_keeps_its_columns(workspace: Worksp
     assert resolved == {"articles.csv": again.name, "articles.csv.errors.csv": again.name}
 
 
+def test_the_lines_around_the_header_are_kept_so_that_the_mapping_reads_it_again(
+    workspace: Workspace, sandbox: Any
+) -> None:
+    """A title line above the header (read.header_row) and a units row after it
+    (read.skip_rows) stay, so the errors file dropped back is read as the first was; a UTF-8
+    file with a BOM and LF line ends keeps them; status and message are those names here."""
+    mapping = (workspace.root / "mappings" / "markets.yaml").read_text(encoding="utf-8")
+    (workspace.root / "mappings" / "markets.yaml").write_text(
+        mapping.replace("header_row: 1 ", "header_row: 2\n  skip_rows: 1 "), encoding="utf-8"
+    )
+    source = (
+        "Märkte, Export vom 5.12.2026\n"
+        "Market,Store,Channel,Name\n"
+        "(id),(1 or 2),(B2C/B2B),(text)\n"
+        "M1,1,B2C,Köln\n"
+        'M2,x,B2C,"Berlin, Mitte"\n'
+    ).encode("utf-8-sig")
+    (workspace.inbox / "markets.csv").write_bytes(source)
+    code, out = workspace.cli_json("run")
+    assert code == 1, out
+    (path,) = [Path(p) for p in out["files"][0]["errors_files"]]
+    data = path.read_bytes()
+    lines = source.split(b"\n")
+    assert data.split(b"\n")[:3] == [lines[0], lines[1] + b",status,message", lines[2]]
+    assert data.split(b"\n")[3].startswith(lines[4] + b",failed,")
+    assert len(data.split(b"\n")) == 5
+
+    (workspace.inbox / path.name).write_bytes(data.replace(b"M2,x,", b"M2,2,"))
+    code, out = workspace.cli_json("run")
+    assert code == 0, out
+    assert out["files"][0]["rows_sent"] == 1
+    assert "M2" in texts(export_tree(sandbox, "markets"), "//market/id/text()")
+
+
 def test_a_workbook_gets_a_csv_of_its_sheets_rows(workspace: Workspace) -> None:
     """The pipeline writes no workbooks: the sheet's rows become a UTF-8 CSV Excel opens."""
     workspace.drop("stock-by-ean.xlsx")  # no article sent: every EAN is unknown
