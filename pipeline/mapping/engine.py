@@ -239,13 +239,22 @@ def _column_index(table: Table, mapping: CompiledMapping) -> dict[str, int]:
         for name in missing:
             close = difflib.get_close_matches(name, table.header, n=1)
             parts.append(f"{name!r}" + (f" (the file has {shorten(close[0])!r})" if close else ""))
+        hint = (
+            f"fix the column names in mapping {mapping.source.name}, or set read.header_row "
+            "if the header is not on the first row"
+        )
+        others = [s for s in table.sheets if s != table.sheet]
+        if others:
+            hint += (
+                f", or set `sheet:` if the columns are on another sheet (this is sheet "
+                f"{shorten(table.sheet or '')!r}; the workbook also has {listed(others)})"
+            )
         raise ReadError(
             f"the header row has no column {', '.join(parts)}; it has: "
             + listed([h for h in table.header if h]),
             file=table.where,
             line=table.header_line,
-            hint=f"fix the column names in mapping {mapping.source.name}, or set read.header_row "
-            "if the header is not on the first row",
+            hint=hint,
         )
     if duplicates:
         raise ReadError(
@@ -681,6 +690,13 @@ class _Mapper:
                 f"not sent: {entity_name} {shorten(label)!r} also has row "
                 f"{self.table.row_numbers[first_bad]}, which has a problem"
             )
+            hint = None
+            if (entity_name, key) not in self.unit_reasons and self._constants_only(entity_name):
+                hint = (
+                    f"every row feeds {entity_name} {shorten(label)!r}, as its target gives "
+                    "only constants: add `if_filled: COLUMN` to its rules so that only the rows "
+                    "with that column filled feed it, or send it from a file of its own"
+                )
             for j in node.rows or []:
                 if j in reported:
                     continue
@@ -688,6 +704,7 @@ class _Mapper:
                 self._problem(
                     j,
                     reason,
+                    hint=hint,
                     entity=entity_name,
                     key=label,
                     collateral=True,
@@ -699,6 +716,16 @@ class _Mapper:
                     del self.store[entity_name][top]
         self.failed_units.clear()
         self.unit_reasons.clear()
+
+    def _constants_only(self, entity_name: str) -> bool:
+        """Whether every target of ``entity_name`` gives only constants on every row (so every
+        row of the file feeds its one object)."""
+        return all(
+            rule.source.kind == "constant" and not (rule.if_filled or rule.if_empty)
+            for plan in self.plans
+            if plan.entity.name == entity_name
+            for rule in plan.target.rules
+        )
 
     # -- frozen objects ---------------------------------------------------------------------
 

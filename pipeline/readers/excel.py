@@ -81,6 +81,7 @@ def read_excel(path: Path, options: ReadOptions) -> Table:
     if not patches:
         table = _plain_table(file, rows[first:], options, sheet_name)
         if table is not None:
+            table.sheets = names
             return table
     records: list[list[str]] = []
     cell_errors: dict[tuple[int, int], str] = {}
@@ -106,9 +107,9 @@ def read_excel(path: Path, options: ReadOptions) -> Table:
         raise ReadError(
             f"sheet {shorten(sheet_name)!r} is empty: there is no header row",
             file=file,
-            hint="check the sheet name in the mapping (read.sheet) and the ERP export",
+            hint="check `sheet:` in the mapping (it names the sheet to read) and the ERP export",
         )
-    return build_table(
+    table = build_table(
         file,
         records,
         first_row_number=options.header_row,
@@ -116,6 +117,8 @@ def read_excel(path: Path, options: ReadOptions) -> Table:
         sheet=sheet_name,
         cell_errors=cell_errors,
     )
+    table.sheets = names
+    return table
 
 
 def _plain_table(
@@ -174,6 +177,7 @@ def _pick_sheet(names: list[str], wanted: str | int | None, file: str) -> str:
             f"there is no sheet number {wanted} (0-based); the workbook has {len(names)}: "
             + listed(names),
             file=file,
+            hint=_SHEET_HINT,
         )
     if wanted in names:
         return wanted
@@ -183,8 +187,15 @@ def _pick_sheet(names: list[str], wanted: str | int | None, file: str) -> str:
     raise ReadError(
         f"there is no sheet {wanted!r}; the workbook has: " + listed(names),
         file=file,
-        hint="fix read.sheet in the mapping",
+        hint=_SHEET_HINT,
     )
+
+
+#: What to do when the sheet a mapping names is not in the workbook.
+_SHEET_HINT = (
+    "set `sheet:` in the mapping to one of these sheets (its name, or its 0-based number), "
+    "or leave `sheet:` out to read the first sheet"
+)
 
 
 def _text(value: Any, options: ReadOptions) -> str:

@@ -52,6 +52,8 @@ class Table:
     header_line: int = 1
     cell_errors: dict[tuple[int, int], str] = field(default_factory=dict)
     row_errors: dict[int, str] = field(default_factory=dict)
+    #: Excel: every sheet of the workbook, in order (for hints); empty for a text file.
+    sheets: list[str] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
