@@ -8,6 +8,7 @@ from typing import Any
 from pipeline.mapping.catalogue import (
     MemoryCatalogue,
     SizeRef,
+    Unsent,
     catalogue_entries,
     product_sizes,
 )
@@ -23,6 +24,21 @@ class RunCatalogue:
 
     def learn(self, objects: Iterable[Any]) -> None:
         self.memory.learn(objects)
+
+    def learn_unsent(self, unsent: Iterable[Unsent]) -> None:
+        """Remember the sizes a mapped file holds but does not send (``mapped.unsent``: its
+        rows with problems, the products they cost, a rejected file's products), so a later
+        file's EAN or SKU of one is skipped naming the row to fix::
+
+            catalogue.learn_unsent(part.mapped.unsent)
+        """
+        self.memory.learn_unsent(unsent)
+
+    def unsent_by_ean(self, ean: str) -> Unsent | None:
+        return self.memory.unsent_by_ean(ean)
+
+    def unsent_by_sku(self, sku: str) -> Unsent | None:
+        return self.memory.unsent_by_sku(sku)
 
     def by_ean(self, ean: str) -> SizeRef | None:
         found = self.memory.by_ean(ean) or self.journal.lookup_ean(ean)

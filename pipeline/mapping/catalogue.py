@@ -18,6 +18,21 @@ class SizeRef(NamedTuple):
     size: str
 
 
+class Unsent(NamedTuple):
+    """A size a mapped file holds but does not send, and why: what a later file that names it
+    by EAN or SKU is told (:attr:`~pipeline.mapping.engine.MappedFile.unsent`).
+
+    ``what`` is the part not sent ("product '000123'", "size 'L' of variation '000123-01' of
+    product '000123'"), ``because`` why ("row 4 of artikel.csv has a problem").
+    """
+
+    ean: str | None
+    sku: str | None
+    product: str
+    what: str
+    because: str
+
+
 class Catalogue(Protocol):
     def by_ean(self, ean: str) -> SizeRef | None:
         """The size with this EAN, or None when unknown."""
@@ -32,6 +47,15 @@ class Catalogue(Protocol):
         ...
 
 
+class KnowsUnsent(Protocol):
+    """A catalogue that also knows the sizes of this run that are not sent (optional: the
+    engine asks for these two methods only when it finds them)."""
+
+    def unsent_by_ean(self, ean: str) -> Unsent | None: ...
+
+    def unsent_by_sku(self, sku: str) -> Unsent | None: ...
+
+
 class MemoryCatalogue:
     """A catalogue kept in memory, learnt from mapped products and sizes objects.
 
@@ -44,6 +68,8 @@ class MemoryCatalogue:
         self._skus: dict[str, SizeRef] = {}
         self.sizetables: dict[str, list[str]] = {}
         self._pending: list[tuple[Any, list[int]]] = []  # (bulk-path file, product nodes)
+        self._unsent_eans: dict[str, Unsent] = {}
+        self._unsent_skus: dict[str, Unsent] = {}
 
     @property
     def eans(self) -> dict[str, SizeRef]:
@@ -56,7 +82,7 @@ class MemoryCatalogue:
         return self._skus
 
     def __len__(self) -> int:
-        return len(self.eans) + len(self.skus)
+        return len(self.eans) + len(self.skus) + len(self._unsent_eans) + len(self._unsent_skus)
 
     def by_ean(self, ean: str) -> SizeRef | None:
         return self.eans.get(ean)
@@ -66,6 +92,23 @@ class MemoryCatalogue:
 
     def sizes_of(self, sizetable: str) -> Collection[str] | None:
         return self.sizetables.get(sizetable)
+
+    def unsent_by_ean(self, ean: str) -> Unsent | None:
+        return self._unsent_eans.get(ean)
+
+    def unsent_by_sku(self, sku: str) -> Unsent | None:
+        return self._unsent_skus.get(sku)
+
+    def learn_unsent(self, unsent: Iterable[Unsent]) -> None:
+        """Remember sizes a mapped file does not send (``mapped.unsent``), so that a later
+        file's row naming one is skipped with the reason instead of failing as unknown. (A
+        code that is sent after all, by this file or another, is found by :meth:`by_ean`
+        first.)"""
+        for entry in unsent:
+            if entry.ean:
+                self._unsent_eans.setdefault(entry.ean, entry)
+            if entry.sku:
+                self._unsent_skus.setdefault(entry.sku, entry)
 
     def learn(self, objects: Iterable[Any]) -> None:
         """Add the sizes of ``products`` objects and the sizetables of ``sizes`` objects."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pipeline.errors import ReadError, listed, shorten
-from pipeline.mapping.catalogue import Catalogue
+from pipeline.mapping.catalogue import Catalogue, Unsent
 from pipeline.mapping.entities import Child, Entity, Group, Leaf, Level
 from pipeline.mapping.problems import RowProblem
 from pipeline.mapping.rules import Bad, Value, has_bad
@@ -56,6 +56,14 @@ class MappedObject:
 #: including a size added afterwards (the SOAP reference: "Sizetables cannot be changed once
 #: created").
 FROZEN: dict[str, tuple[str, str, str]] = {"sizes": ("size", "sizetable.id", "size table")}
+
+#: What :meth:`_Mapper._row_levels` says of a row whose only problem is another row's (a code
+#: of a product an earlier file does not send): skipped, not failed.
+_SKIPPED = "skipped"
+
+#: What :meth:`_Mapper._unsent` reads of a products row.
+_SIZE_PATHS = ("product.id", "variation.id", "size.id", "size.ean", "product.sku", "variation.sku",
+               "size.sku")  # fmt: skip
 
 #: Objects of other entities that need a frozen object: entity -> (level, sub path, frozen
 #: entity). A product's variation names its size table.
@@ -130,6 +138,10 @@ class MappedFile:
     #: One message per frozen object (size table) held back because a row feeding it has a
     #: problem; its rows are among ``problems`` too.
     held_back: list[str] = field(default_factory=list)
+    #: The product sizes the file holds but does not send (a row with a problem, the product
+    #: it costs, a rejected file), with why: a run's catalogue learns them
+    #: (``learn_unsent``) so that a later file's row naming one is skipped with the reason.
+    unsent: list[Unsent] = field(default_factory=list)
 
     def by_entity(self) -> dict[str, list[MappedObject]]:
         out: dict[str, list[MappedObject]] = {}
@@ -290,6 +302,8 @@ class _Mapper:
         self.failed_rows: set[int] = set()
         self.failed_units: dict[tuple[str, Key], int] = {}  # unit -> first failed row index
         self.unit_reasons: dict[tuple[str, Key], str] = {}  # unit -> why, when not its own row
+        self.unit_causes: dict[tuple[str, Key], int] = {}  # unit -> the row to fix, likewise
+        self.causes: dict[tuple[str | None, int], int] = {}  # (entity, row) -> the row to fix
         self.held_back: list[str] = []
         self.store: dict[str, dict[Key, _Node]] = {}
         self.plans: list[_TargetPlan] = []
@@ -308,11 +322,14 @@ class _Mapper:
         entity: str | None = None,
         key: str | None = None,
         collateral: bool = False,
+        cause: int | None = None,
     ) -> None:
         seen = (i, message, column)
         if seen in self.seen:  # two targets reading the same cell report it once
             return
         self.seen.add(seen)
+        if i is not None and (cause is not None or not collateral):
+            self.causes.setdefault((entity, i), i if cause is None else cause)
         self.problems.append(
             RowProblem(
                 message,
@@ -358,10 +375,15 @@ class _Mapper:
         self._hold_frozen()
         objects = self._objects()
         rejected = self._rejection()
-        return self._result(objects=[] if rejected else objects, rejected=rejected)
+        return self._result(
+            objects=[] if rejected else objects, rejected=rejected, unsent=self._unsent(rejected)
+        )
 
     def _result(
-        self, objects: list[MappedObject] | None = None, rejected: str | None = None
+        self,
+        objects: list[MappedObject] | None = None,
+        rejected: str | None = None,
+        unsent: list[Unsent] | None = None,
     ) -> MappedFile:
         self.problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.collateral))
         return MappedFile(
@@ -376,6 +398,7 @@ class _Mapper:
             delimiter=self.table.delimiter,
             row_numbers=self.table.row_numbers,
             held_back=self.held_back,
+            unsent=unsent or [],
         )
 
     def _plan(self) -> str | None:
@@ -437,6 +460,8 @@ class _Mapper:
             return f"{what} resolution needs the catalogue"
         codes = rule.evaluate(self.table, self.index)
         find = self.lookups.by_ean if by == "ean" else self.lookups.by_sku
+        # A catalogue may know the codes of this run that are not sent (KnowsUnsent).
+        unsent = getattr(self.lookups, "unsent_by_ean" if by == "ean" else "unsent_by_sku", None)
         products: list[Value] = []
         variations: list[Value] = []
         sizes: list[Value] = []
@@ -447,7 +472,22 @@ class _Mapper:
                 sizes.append(None)
                 continue
             ref = find(code)
-            if ref is None:
+            gone = unsent(code) if ref is None and unsent is not None else None
+            if gone is not None:
+                products.append(
+                    Bad(
+                        f"not sent: {what} {shorten(code)} belongs to {gone.what}, which was not "
+                        f"sent because {gone.because}",
+                        rule.label,
+                        code,
+                        hint="fix that row and push its file again, then push this row again",
+                        collateral=True,
+                        key=gone.product,
+                    )
+                )
+                variations.append(None)
+                sizes.append(None)
+            elif ref is None:
                 products.append(
                     Bad(
                         f"{what} {shorten(code)} is not in the catalogue: no product sent so far "
@@ -485,14 +525,19 @@ class _Mapper:
             return
         contributions: list[tuple[_TargetPlan, list[tuple[_LevelPlan, Key, dict[str, str]]]]] = []
         units: list[tuple[str, Key]] = []
+        skipped = False  # only because of another row (a code of a product not sent)
         for plan in self.plans:
             present, unit, bad = self._row_levels(plan, i)
             if unit is not None:
                 units.append(unit)
-            if bad:
+            if bad == _SKIPPED:
+                skipped = True
+            elif bad:
                 row_has_problem = True
             elif present:
                 contributions.append((plan, present))
+        if skipped and not row_has_problem:
+            return  # contributes nothing, costs no other row, and is no invalid row of its own
         if not row_has_problem:
             for plan, present in contributions:
                 if not self._merge(plan, present, i):
@@ -504,11 +549,14 @@ class _Mapper:
 
     def _row_levels(
         self, plan: _TargetPlan, i: int
-    ) -> tuple[list[tuple[_LevelPlan, Key, dict[str, str]]], tuple[str, Key] | None, bool]:
+    ) -> tuple[list[tuple[_LevelPlan, Key, dict[str, str]]], tuple[str, Key] | None, bool | str]:
+        """The row's levels in ``plan``, its unit, and whether it has a problem: True, False,
+        or :data:`_SKIPPED` (only because of another row)."""
         entity = plan.entity
         present: list[tuple[_LevelPlan, Key, dict[str, str]]] = []
         present_names: dict[str, Key] = {}
         bad = False
+        skipped = False
         missing_keys: list[tuple[_LevelPlan, dict[str, str]]] = []
         for lp in plan.levels:
             if not lp.may_be_bad:
@@ -541,8 +589,13 @@ class _Mapper:
                         value.value,
                         hint=value.hint,
                         entity=entity.name,
+                        key=value.key or self._unit_text(plan, i),
+                        collateral=value.collateral,
                     )
-                    bad = True
+                    if value.collateral:
+                        skipped = True
+                    else:
+                        bad = True
                     continue
                 fields[sub] = value
             if not lp.key_given(fields):
@@ -556,7 +609,7 @@ class _Mapper:
                 continue
             present_names[lp.level.name] = key
             present.append((lp, key, fields))
-        if missing_keys and not bad:
+        if missing_keys and not bad and not skipped:
             reported: set[str] = set()
             for lp, _fields in missing_keys:
                 upper = next(
@@ -578,6 +631,7 @@ class _Mapper:
                         label,
                         hint="fill the id column, or leave the row's other columns empty",
                         entity=entity.name,
+                        key=self._unit_text(plan, i),
                     )
             bad = True
         unit = None
@@ -588,9 +642,10 @@ class _Mapper:
             chain_keys.extend(present_names[name])
         else:
             unit = (entity.name, tuple(chain_keys))
+        result: bool | str = bad or (_SKIPPED if skipped else False)
         if not present:
-            return [], unit, bad
-        return present, unit, bad
+            return [], unit, result
+        return present, unit, result
 
     def _merge(
         self, plan: _TargetPlan, present: list[tuple[_LevelPlan, Key, dict[str, str]]], i: int
@@ -697,6 +752,7 @@ class _Mapper:
                     "only constants: add `if_filled: COLUMN` to its rules so that only the rows "
                     "with that column filled feed it, or send it from a file of its own"
                 )
+            cause = self.unit_causes.get((entity_name, key), first_bad)
             for j in node.rows or []:
                 if j in reported:
                     continue
@@ -708,6 +764,7 @@ class _Mapper:
                     entity=entity_name,
                     key=label,
                     collateral=True,
+                    cause=cause,
                 )
             if entity.unit != entity.root:
                 top = key[: len(entity.top.key)]
@@ -716,6 +773,64 @@ class _Mapper:
                     del self.store[entity_name][top]
         self.failed_units.clear()
         self.unit_reasons.clear()
+        self.unit_causes.clear()
+
+    def _unit_text(self, plan: _TargetPlan, i: int) -> str | None:
+        """The key of the object row ``i`` feeds in ``plan``, as objects are keyed, or None."""
+        unit = self._unit_of(plan, i)
+        return "/".join(unit) if unit else None
+
+    def _unsent(self, rejected: str | None) -> list[Unsent]:
+        """The product sizes of the file's rows that are not sent, with why (for the run's
+        catalogue: a later file naming one by EAN or SKU is told which row to fix)."""
+        plans = [p for p in self.plans if p.entity.name == "products"]
+        if not plans or not (self.failed_rows or self.causes or rejected):
+            return []
+        table = self.table
+        where = table.file if table.sheet is None else f"{table.file} (sheet {table.sheet!r})"
+        store = self.store.get("products", {})
+        out: dict[tuple[str | None, str | None], Unsent] = {}
+        for plan in plans:
+            cols = {name: self._values(plan, *name.split(".", 1)) for name in _SIZE_PATHS}
+
+            def text(name: str, j: int, cols: dict[str, list[Value] | None] = cols) -> str | None:
+                values = cols[name]
+                value = values[j] if values is not None else None
+                if isinstance(value, Bad):
+                    return value.value or None
+                return value or None
+
+            for j in range(table.n_rows):
+                pid = cols["product.id"][j] if cols["product.id"] is not None else None
+                if not isinstance(pid, str) or not pid:
+                    continue
+                ean = text("size.ean", j)
+                parts = [text(n, j) for n in ("product.sku", "variation.sku", "size.sku")]
+                sku = "".join(cast("list[str]", parts)) if all(parts) else None
+                if not ean and not sku:
+                    continue
+                what = f"product {shorten(pid)!r}"
+                if rejected:
+                    because = f"{where} was not sent: {rejected}"
+                else:
+                    product = store.get((pid,))
+                    vid, sid = text("variation.id", j) or "", text("size.id", j) or ""
+                    if product is not None:
+                        variation = ((product.children or {}).get("variation") or {}).get((vid,))
+                        if variation is None:
+                            what = f"variation {shorten(vid)!r} of {what}"
+                        elif ((variation.children or {}).get("size") or {}).get((sid,)) is None:
+                            what = f"size {shorten(sid)!r} of {what}"
+                        else:
+                            continue  # sent
+                    cause = (
+                        j
+                        if j in self.failed_rows
+                        else self.causes.get(("products", j), self.causes.get((None, j), j))
+                    )
+                    because = f"row {table.row_numbers[cause]} of {where} has a problem"
+                out.setdefault((ean, sku), Unsent(ean, sku, pid, what, because))
+        return list(out.values())
 
     def _constants_only(self, entity_name: str) -> bool:
         """Whether every target of ``entity_name`` gives only constants on every row (so every
@@ -841,6 +956,7 @@ class _Mapper:
                     entity=entity,
                     key=f"{held}/{size_id}" if isinstance(size_id, str) and size_id else held,
                     collateral=True,
+                    cause=bad[held][0],
                 )
         for user_entity, (user_level, sub, of) in FROZEN_USERS.items():
             if of != entity:
@@ -862,6 +978,7 @@ class _Mapper:
                         if unit is not None:
                             self.failed_units.setdefault((other.entity.name, unit), j)
                             self.unit_reasons.setdefault((other.entity.name, unit), reason)
+                            self.unit_causes.setdefault((other.entity.name, unit), bad[needed][0])
 
     def _find_unit(
         self, entity: Entity, key: Key

@@ -28,17 +28,31 @@ from pipeline.readers import Table
 
 
 class Bad:
-    """A wrong cell: what is wrong, the column and the value as read."""
+    """A wrong cell: what is wrong, the column and the value as read.
 
-    __slots__ = ("column", "hint", "message", "value")
+    ``collateral``: the cell is fine, but what it names is not sent because of another row
+    (an EAN of a product an earlier file could not send), so the row is skipped, not failed;
+    ``key`` is then the key of the object the row would have fed.
+    """
+
+    __slots__ = ("collateral", "column", "hint", "key", "message", "value")
 
     def __init__(
-        self, message: str, column: str | None, value: str | None, hint: str | None = None
+        self,
+        message: str,
+        column: str | None,
+        value: str | None,
+        hint: str | None = None,
+        *,
+        collateral: bool = False,
+        key: str | None = None,
     ):
         self.message = message
         self.column = column
         self.value = value
         self.hint = hint
+        self.collateral = collateral
+        self.key = key
 
 
 Value = str | Bad | None

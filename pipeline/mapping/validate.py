@@ -202,6 +202,7 @@ def validate_files(
         for entity, distinct in names.items():
             report.objects[entity] = len(distinct)
         catalogue.learn(mapped.objects)
+        catalogue.learn_unsent(mapped.unsent)
         if xml_out is not None and mapped.objects:
             stem = path.stem + (f".{mapped.sheet}" if mapped.sheet else "")
             stem = re.sub(r"[^\w.-]+", "-", stem)
