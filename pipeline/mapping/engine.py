@@ -6,7 +6,10 @@ it names; two targets of the same entity (stock in two warehouses) fill the same
 
 A row with any problem contributes nothing. The *unit* it belongs to (the object; for
 pricelists one product inside the pricelist) is dropped as a whole, and its other rows are
-reported as not sent, so Centra never gets half a product.
+reported as not sent, so Centra never gets half a product. Under ``on_invalid: skip_row`` a
+bad cell at or below a level of :data:`ROW_LEVELS` costs only that node (a size, a variation),
+the rows that fed it, and the file's stock and prices that need it (:meth:`_Mapper._row`,
+:meth:`_Mapper._drop_failed_nodes`).
 
 Some objects Centra refuses to change once created (:data:`FROZEN`: size tables). Such an
 object is sent whole or not at all: when any row that feeds it has a problem, all of it is held
@@ -56,6 +59,19 @@ class MappedObject:
 #: including a size added afterwards (the SOAP reference: "Sizetables cannot be changed once
 #: created").
 FROZEN: dict[str, tuple[str, str, str]] = {"sizes": ("size", "sizetable.id", "size table")}
+
+#: Under ``on_invalid: skip_row``, the levels whose node alone a bad row costs: a problem at
+#: or below one of them (a size's EAN, a warehouse's quantity) costs only the deepest such
+#: node on its path; a problem above them (a product's name) costs the object, as ``skip``.
+ROW_LEVELS: dict[str, tuple[str, ...]] = {
+    "products": ("variation", "size"),
+    "stock": ("variation", "size"),
+    "pricelists": ("variation",),
+}
+
+#: Entities whose nodes need a product's variation or size (skip_row): a dropped products
+#: node drops the same node of these in the same file (a pricelist's under every pricelist).
+DEPENDANTS = ("stock", "pricelists")
 
 #: What :meth:`_Mapper._row_levels` says of a row whose only problem is another row's (a code
 #: of a product an earlier file does not send): skipped, not failed.
@@ -304,6 +320,10 @@ class _Mapper:
         self.unit_reasons: dict[tuple[str, Key], str] = {}  # unit -> why, when not its own row
         self.unit_causes: dict[tuple[str, Key], int] = {}  # unit -> the row to fix, likewise
         self.causes: dict[tuple[str | None, int], int] = {}  # (entity, row) -> the row to fix
+        self.skip_row = mapping.on_invalid == "skip_row"
+        # skip_row: (entity, path of (level, key) from the top) -> the row with the problem
+        self.failed_nodes: dict[tuple[str, tuple[tuple[str, Key], ...]], int] = {}
+        self.kept_rows: set[int] = set()  # skip_row: failed rows whose other targets were kept
         self.held_back: list[str] = []
         self.store: dict[str, dict[Key, _Node]] = {}
         self.plans: list[_TargetPlan] = []
@@ -526,6 +546,7 @@ class _Mapper:
         contributions: list[tuple[_TargetPlan, list[tuple[_LevelPlan, Key, dict[str, str]]]]] = []
         units: list[tuple[str, Key]] = []
         skipped = False  # only because of another row (a code of a product not sent)
+        nodes: list[tuple[str, tuple[tuple[str, Key], ...]]] | None = [] if self.skip_row else None
         for plan in self.plans:
             present, unit, bad = self._row_levels(plan, i)
             if unit is not None:
@@ -534,16 +555,29 @@ class _Mapper:
                 skipped = True
             elif bad:
                 row_has_problem = True
+                path = self._pending_path
+                if nodes is not None and path is not None:
+                    nodes.append((plan.entity.name, path))
+                else:
+                    nodes = None
             elif present:
                 contributions.append((plan, present))
         if skipped and not row_has_problem:
             return  # contributes nothing, costs no other row, and is no invalid row of its own
+        if row_has_problem and nodes:
+            # skip_row: only the bad targets' own nodes go; the row feeds its other targets.
+            self.failed_rows.add(i)
+            self.kept_rows.add(i)
+            for node in nodes:
+                self.failed_nodes.setdefault(node, i)
+            row_has_problem = False
         if not row_has_problem:
             for plan, present in contributions:
                 if not self._merge(plan, present, i):
                     row_has_problem = True
         if row_has_problem:
             self.failed_rows.add(i)
+            self.kept_rows.discard(i)
             for unit in units:
                 self.failed_units.setdefault(unit, i)
 
@@ -557,6 +591,8 @@ class _Mapper:
         present_names: dict[str, Key] = {}
         bad = False
         skipped = False
+        pending: list[tuple[str, Bad, str | None]] = []  # skip_row: (level, bad cell, label)
+        self._pending_path = None
         missing_keys: list[tuple[_LevelPlan, dict[str, str]]] = []
         for lp in plan.levels:
             if not lp.may_be_bad:
@@ -582,6 +618,10 @@ class _Mapper:
                 if value is None:
                     continue
                 if isinstance(value, Bad):
+                    if self.skip_row and not value.collateral:
+                        pending.append((lp.name, value, label))
+                        bad = True
+                        continue
                     self._problem(
                         i,
                         value.message,
@@ -642,6 +682,21 @@ class _Mapper:
             chain_keys.extend(present_names[name])
         else:
             unit = (entity.name, tuple(chain_keys))
+        if pending:
+            self._pending_path = node = self._row_node(entity, pending, present_names)
+            node_key = "/".join(k for _, part in node for k in part) if node else None
+            for _, value, label in pending:
+                self._problem(
+                    i,
+                    value.message,
+                    value.column or label,
+                    value.value,
+                    hint=value.hint,
+                    entity=entity.name,
+                    key=node_key or self._unit_text(plan, i),
+                )
+            if missing_keys:
+                self._pending_path = None  # the row cannot be placed: its object goes
         result: bool | str = bad or (_SKIPPED if skipped else False)
         if not present:
             return [], unit, result
@@ -774,6 +829,89 @@ class _Mapper:
         self.failed_units.clear()
         self.unit_reasons.clear()
         self.unit_causes.clear()
+        if self.failed_nodes:
+            self._drop_failed_nodes()
+
+    def _row_node(
+        self, entity: Entity, pending: list[tuple[str, Bad, str | None]], names: dict[str, Key]
+    ) -> tuple[tuple[str, Key], ...] | None:
+        """skip_row: the path of the node a row's bad cells cost (the deepest level of
+        :data:`ROW_LEVELS` above the shallowest bad cell), or None when they cost the object."""
+        allowed = ROW_LEVELS.get(entity.name, ())
+        shallowest = min((level for level, _, _ in pending), key=lambda n: len(entity.chain(n)))
+        chain = entity.chain(shallowest)
+        drop = next((lv.name for lv in reversed(chain) if lv.name in allowed), None)
+        if drop is None:
+            return None
+        path = []
+        for lv in entity.chain(drop):
+            key = names.get(lv.name)
+            if key is None:
+                return None  # its own key is bad: the row cannot be placed
+            path.append((lv.name, key))
+        return tuple(path)
+
+    def _drop_failed_nodes(self) -> None:
+        """skip_row: drop each node a bad row costs, the rows that fed it, and the nodes of
+        the file's stock and pricelists that need it."""
+        failed, self.failed_nodes = self.failed_nodes, {}
+        for (entity_name, path), cause in failed.items():
+            what = " of ".join(f"{name} {shorten('/'.join(key))!r}" for name, key in reversed(path))
+            n = self.table.row_numbers[cause]
+            self._drop_node(
+                entity_name, path, cause, f"not sent: {what} also has row {n}, which has a problem"
+            )
+            if entity_name != "products":
+                continue
+            for dependant in DEPENDANTS:
+                entity = next((p.entity for p in self.plans if p.entity.name == dependant), None)
+                if entity is None or not all(name in entity.levels for name, _ in path):
+                    continue
+                reason = f"not sent: {dependant} needs {what}, which is not sent because row {n} "
+                reason += "has a problem"
+                tops = [()] if path[0][0] == entity.root else list(self.store.get(dependant, {}))
+                for top in tops:
+                    full = path if not top else ((entity.root, top), *path)
+                    self._drop_node(dependant, full, cause, reason)
+
+    def _drop_node(
+        self, entity_name: str, path: tuple[tuple[str, Key], ...], cause: int, reason: str
+    ) -> None:
+        container = self.store.get(entity_name)
+        unit_rows: list[int] = []
+        entity = next(p.entity for p in self.plans if p.entity.name == entity_name)
+        for depth, (name, key) in enumerate(path):
+            node = container.get(key) if container is not None else None
+            if node is None:
+                return
+            if name == entity.unit:
+                unit_rows = node.rows or []
+            if depth < len(path) - 1:
+                container = (node.children or {}).get(path[depth + 1][0])
+        assert container is not None
+        del container[path[-1][1]]
+        label = "/".join(k for _, key in path for k in key)
+        plans = [p for p in self.plans if p.entity.name == entity_name]
+        for j in unit_rows:
+            if any(self._feeds(plan, j, path) for plan in plans):
+                self._problem(
+                    j, reason, entity=entity_name, key=label, collateral=True, cause=cause
+                )
+
+    def _feeds(self, plan: _TargetPlan, j: int, path: tuple[tuple[str, Key], ...]) -> bool:
+        levels = {lp.name: lp for lp in plan.levels}
+        for name, key in path:
+            lp = levels.get(name)
+            if lp is None:
+                return False
+            values = dict(lp.pairs)
+            got = tuple(
+                v if k in values and isinstance(v := values[k][j], str) else ""
+                for k in lp.key_parts
+            )
+            if got != key:
+                return False
+        return True
 
     def _unit_text(self, plan: _TargetPlan, i: int) -> str | None:
         """The key of the object row ``i`` feeds in ``plan``, as objects are keyed, or None."""
@@ -880,7 +1018,8 @@ class _Mapper:
         not sent either (Centra would refuse them: their table does not exist). A table the
         catalogue already knows exists in Centra as it is; nothing is held back for it.
         """
-        if not self.failed_rows:
+        failed_rows = self.failed_rows - self.kept_rows  # (skip_row: their sizes target fed)
+        if not failed_rows:
             return
         for plan in self.plans:
             frozen = FROZEN.get(plan.entity.name)
@@ -898,7 +1037,7 @@ class _Mapper:
                 and (values := self._values(user, ref[0], ref[1])) is not None
             ]
             bad: dict[str, list[int]] = {}
-            for i in sorted(self.failed_rows):
+            for i in sorted(failed_rows):
                 # The object the row feeds: its own cell, or (that cell bad or empty) the one
                 # a user of the object names on the same row.
                 found = next(

@@ -45,6 +45,11 @@ MAPPING_KEYS = (
     "on_invalid",
     "max_invalid_rows",
 )
+#: What a row with a problem costs: ``skip`` its whole object (a product with all its
+#: variations), ``skip_row`` only its own size or variation where the entity allows it (see
+#: :data:`pipeline.mapping.engine.ROW_LEVELS`), ``reject`` the whole file.
+ON_INVALID = ("skip", "skip_row", "reject")
+
 READ_KEYS = (
     "encoding",
     "delimiter",
@@ -346,8 +351,12 @@ def _compile_mapping(path: Path, data: dict[str, Any], out: _Problems) -> Compil
         out.add("sheet", "is set but match names no Excel file (.xlsx, .xlsm)")
     read, decimal, thousands = _read_options(data.get("read"), sheet, out)
     on_invalid = data.get("on_invalid", "skip")
-    if on_invalid not in ("skip", "reject"):
-        out.add("on_invalid", "must be 'skip' (send the valid rows) or 'reject' (send nothing)")
+    if on_invalid not in ON_INVALID:
+        out.add(
+            "on_invalid",
+            "must be 'skip' (leave out each bad row's object), 'skip_row' (leave out only a bad "
+            "row's own size or variation) or 'reject' (send nothing)",
+        )
     max_count, max_percent = _max_invalid(data.get("max_invalid_rows"), out)
     targets_data = data.get("targets")
     targets: list[Target] = []

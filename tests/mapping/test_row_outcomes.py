@@ -24,9 +24,9 @@ from pipeline.batch.catalogue import RunCatalogue
 from pipeline.errors import ReadError
 from pipeline.mapping import load_mapping_file, map_file
 from pipeline.mapping.catalogue import MemoryCatalogue, Unsent
-from tests.batch.helpers import report_rows
+from tests.batch.helpers import export_tree, report_rows, texts
 from tests.conftest import make_workspace
-from tests.mapping.test_frozen_objects import BAD_L, MAPPING, _map, artikel
+from tests.mapping.test_frozen_objects import BAD_L, GOOD_L, MAPPING, _map, artikel
 
 # -- item 6: hints ---------------------------------------------------------------------------
 
@@ -250,3 +250,131 @@ def test_run_skips_stock_of_a_product_not_sent(tmp_path: Path, sandbox: Any) -> 
     assert (
         f"not sent: EAN 4006381333931 belongs to product '000123', {NOT_SENT}" in rows[0]["message"]
     )
+
+
+# -- item 2: on_invalid: skip_row ------------------------------------------------------------
+
+SKIP_ROW = MAPPING.replace("targets:", "on_invalid: skip_row\ntargets:", 1).replace(
+    "  - entity: pricelists",
+    """\
+  - entity: stock
+    fields:
+      product.id: Artikel
+      variation.id: Variante
+      size.id: Grösse
+      warehouse.id: {constant: Hauptlager}
+      warehouse.qty: {constant: 3}
+  - entity: pricelists""",
+)
+
+
+def _skip_row(tmp_path: Path, data: bytes, **kwargs: Any) -> Any:
+    (tmp_path / "artikel.yaml").write_text(SKIP_ROW, encoding="utf-8")
+    (tmp_path / "artikel_export.csv").write_bytes(data)
+    return map_file(
+        load_mapping_file(tmp_path / "artikel.yaml"), tmp_path / "artikel_export.csv", **kwargs
+    )
+
+
+def _sizes(obj: Any) -> list[str]:
+    return [s["id"] for v in obj.item["variations"]["variation"] for s in v["sizes"]["size"]]
+
+
+def test_skip_row_leaves_out_only_the_bad_size(tmp_path: Path) -> None:
+    """The messy export, bad EAN on size L of the three-size 000123: the size table goes whole
+    (its own cells are fine), 000123 goes with S and M, 000789 goes; the stock of L (same file)
+    is skipped naming row 4, and a later file's L is told the same."""
+    mapped = _skip_row(tmp_path, artikel())
+    objects = {(o.entity, o.key): o for o in mapped.objects}
+    assert [k for e, k in objects if e == "sizes"] == ["STG/S", "STG/M", "STG/L", "EG/OS"]
+    assert mapped.held_back == []
+    assert [k for e, k in objects if e == "products"] == ["000123", "000456", "000789"]
+    assert _sizes(objects[("products", "000123")]) == ["S", "M"]
+    assert _sizes(objects[("stock", "000123")]) == ["S", "M"]
+    assert _sizes(objects[("stock", "000789")]) == ["S", "M"]
+    assert ("pricelists", "EUR-Retail/000123") in objects  # the variation's price stays
+    problems = [(p.row, p.entity, p.key, p.collateral) for p in mapped.problems]
+    assert problems == [
+        (4, "products", "000123/000123-01/L", False),
+        (4, "stock", "000123/000123-01/L", True),
+    ]
+    assert mapped.problems[1].reason == (
+        "not sent: stock needs size 'L' of variation '000123-01' of product '000123', which "
+        "is not sent because row 4 has a problem"
+    )
+    assert mapped.failed_rows == {4}
+    assert _skip_row(tmp_path, artikel(), bulk=False).objects == mapped.objects
+    (unsent,) = mapped.unsent
+    assert unsent == Unsent(
+        BAD_L, None, "000123", "size 'L' of product '000123'",
+        "row 4 of artikel_export.csv has a problem",
+    )  # fmt: skip
+    catalogue = MemoryCatalogue()
+    catalogue.learn(mapped.objects)
+    catalogue.learn_unsent(mapped.unsent)
+    stock = _stock(tmp_path, [f"{BAD_L};1", "4006381333931;5"], catalogue)
+    assert [(o.key, _sizes(o)) for o in stock.objects] == [("000123", ["S"])]
+    (skipped,) = stock.problems
+    assert skipped.collateral and skipped.reason == (
+        f"not sent: EAN {BAD_L} belongs to size 'L' of product '000123', {NOT_SENT}"
+    )
+
+
+def test_skip_row_keeps_the_size_table_rule(tmp_path: Path) -> None:
+    """A bad cell of the sizes target itself still holds its table back whole, and the
+    products that need it, as under skip."""
+    data = (
+        artikel(GOOD_L)
+        .decode("cp1252")
+        .replace(";M;Mittel;02;4006381333986", ";M;Medium;02;4006381333986")
+        .encode("cp1252")
+    )
+    mapped = _skip_row(tmp_path, data)
+    assert [o.key for o in mapped.objects if o.entity == "sizes"] == ["EG/OS"]
+    assert [o.key for o in mapped.objects if o.entity == "products"] == ["000456"]
+    assert len(mapped.held_back) == 1
+
+
+def test_skip_row_a_product_level_problem_costs_the_product(tmp_path: Path) -> None:
+    data = artikel(GOOD_L).decode("cp1252").replace("000456;Mütze;", "000456;;").encode("cp1252")
+    text = SKIP_ROW.replace(
+        "product.description: Bezeichnung",
+        "product.description: {column: Bezeichnung, required: true}",
+    )
+    (tmp_path / "artikel.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "artikel_export.csv").write_bytes(data)
+    mapped = map_file(load_mapping_file(tmp_path / "artikel.yaml"), tmp_path / "artikel_export.csv")
+    assert [o.key for o in mapped.objects if o.entity == "products"] == ["000123", "000789"]
+    assert [o.key for o in mapped.objects if o.entity == "stock"] == ["000123", "000789"]
+    assert [(p.row, p.key) for p in mapped.problems if not p.collateral] == [(5, "000456")]
+
+
+def test_run_skip_row_sends_the_product_without_its_bad_size(tmp_path: Path, sandbox: Any) -> None:
+    """The real CLI against the sandbox: STG is created whole, 000123 with S and M; the report
+    fails row 4 with its key, skips its stock naming the row; fixed and pushed again, L joins."""
+    ws = make_workspace(tmp_path / "ws", sandbox.url)
+    (ws.root / "mappings" / "artikel.yaml").write_text(SKIP_ROW, encoding="utf-8")
+    (ws.inbox / "artikel_export.csv").write_bytes(artikel())
+    code, out = ws.cli_json("run")
+    assert code == 1, out
+    (result,) = out["files"]
+    sizes = export_tree(sandbox, "sizes")
+    assert texts(sizes, "//size[sizetable/id='STG']/id/text()") == ["S", "M", "L"]
+    products = export_tree(sandbox, "products")
+    assert texts(products, "//product/id/text()") == ["000123", "000456", "000789"]
+    assert texts(products, "//product[id='000123']//size/id/text()") == ["S", "M"]
+    rows = [r for r in report_rows(result["report"]) if r["row"] == "4"]
+    got = {r["target"]: (r["key"], r["status"]) for r in rows}
+    assert got["products"] == ("000123/000123-01/L", "failed"), rows
+    assert got["stock"] == ("000123/000123-01/L", "skipped"), rows
+    assert got["sizes"] == ("STG/L", "sent"), rows
+
+    (ws.inbox / "artikel_export.csv").write_bytes(artikel(GOOD_L))
+    code, out = ws.cli_json("run")
+    assert code == 0, out
+    products = export_tree(sandbox, "products")
+    assert texts(products, "//product[id='000123']//size/ean/text()") == [
+        "4006381333931",
+        "4006381333948",
+        GOOD_L,
+    ]
