@@ -742,6 +742,7 @@ def _map_all(work: list[_Work], journal: Journal) -> None:
             # The report echoes each row's key cells; the other cells are freed now.
             part.echo = KeyEcho(table, key_columns(part.mapping))
             table.columns = []
+            catalogue.learn_unsent(part.mapped.unsent)
             if part.mapped.rejected:
                 item.error = part.mapped.rejected
                 item.hint = "fix the rows listed in the report and push the file again"

@@ -231,11 +231,9 @@ def test_validate_skips_stock_of_a_product_not_sent(tmp_path: Path) -> None:
     assert f"EAN 4006381333931 belongs to product '000123', {NOT_SENT}" in done.stdout, done.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="needs the run.py line: catalogue.learn_unsent(...)")
 def test_run_skips_stock_of_a_product_not_sent(tmp_path: Path, sandbox: Any) -> None:
     """The real CLI against the sandbox: the stock row of a product the same run does not send
-    is `skipped` and names the article file's row to fix. (Remove the mark with the run.py
-    line in _map_all: ``catalogue.learn_unsent(part.mapped.unsent)``.)"""
+    is `skipped` and names the article file's row to fix."""
     ws = make_workspace(tmp_path / "ws", sandbox.url)
     (ws.root / "mappings" / "artikel.yaml").write_text(MAPPING, encoding="utf-8")
     (ws.root / "mappings" / "lager.yaml").write_text(STOCK, encoding="utf-8")
