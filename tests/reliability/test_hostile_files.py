@@ -72,7 +72,11 @@ def _run(ws: Workspace) -> tuple[subprocess.CompletedProcess[str], float]:
 
 def _failed_note(ws: Workspace, name: str) -> str:
     """The error note or report of ``name`` in archive/failed/, checked to be small."""
-    (note,) = (ws.archive / "failed").glob(f"{name}.*")
+    (note,) = [
+        p
+        for p in (ws.archive / "failed").glob(f"{name}.*")
+        if p.name.endswith((".result.csv", ".error.txt"))
+    ]
     assert note.stat().st_size < MAX_NOTE, f"{note.name} is {note.stat().st_size:,} bytes"
     return note.read_text(encoding="utf-8")
 
