@@ -303,8 +303,6 @@ def os_error_advice(exc: OSError) -> PipelineError:
         cause, hint = "the disk or network share failed", "check the mount and the share"
     else:
         cause, hint = exc.strerror or str(exc), "fix the cause named here"
-    if code in (errno.ENOTDIR, errno.EEXIST):
-        cause += " (not a folder)"
     if exc.strerror and exc.strerror != cause:
         cause += f" ({exc.strerror})"
     return PipelineError(f"cannot write {what}: {cause}", hint=hint + after)
@@ -679,18 +677,6 @@ def _beside(target: Path, suffix: str) -> Path:
     return target.with_name(fit_name(target.name + suffix))
 
 
-def _free_target(folder: Path, name: str, suffixes: list[str]) -> Path:
-    """:func:`unique_path` whose report and errors file names are free too (an errors file
-    dropped back and archived the same day has the name the next errors file would take)."""
-    stem, dot, ext = name.partition(".")
-    n = 1
-    while True:
-        target = folder / fit_name(name if n == 1 else f"{stem}-{n}{dot}{ext}")
-        if not target.exists() and not any(_beside(target, s).exists() for s in suffixes):
-            return target
-        n += 1
-
-
 def _check_unchanged(item: _Work, *, hash_it: bool) -> None:
     """A file that changed after it was claimed (a writer still copying it) fails clearly.
 
@@ -942,7 +928,9 @@ def _finish(settings: Settings, journal: Journal, item: _Work) -> FileResult:
     else:
         folder = settings.folder("archive") / ("failed" if whole_file_failed else _today())
         suffix = ".error.txt" if item.error and not results else ".result.csv"
-        target = _free_target(folder, name, [suffix, *(s for s, _, _ in to_fix)])
+        # its report and errors file names free too: an errors file dropped back and archived
+        # the same day has the name the next errors file would take
+        target = unique_path(folder, name, [suffix, *(s for s, _, _ in to_fix)])
         report = _beside(target, suffix)
         errors = [_beside(target, suffix) for suffix, _, _ in to_fix]
         journal.plan_archive(

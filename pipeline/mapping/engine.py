@@ -331,6 +331,21 @@ class _Mapper:
 
     # -- problems ---------------------------------------------------------------------------
 
+    def _bad_cell(
+        self, i: int, value: Bad, label: str | None, entity: str, key: str | None
+    ) -> None:
+        """A cell a rule refused (``value``), as a problem of row ``i``."""
+        self._problem(
+            i,
+            value.message,
+            value.column or label,
+            value.value,
+            hint=value.hint,
+            entity=entity,
+            key=key,
+            collateral=value.collateral,
+        )
+
     def _problem(
         self,
         i: int | None,
@@ -622,15 +637,8 @@ class _Mapper:
                         pending.append((lp.name, value, label))
                         bad = True
                         continue
-                    self._problem(
-                        i,
-                        value.message,
-                        value.column or label,
-                        value.value,
-                        hint=value.hint,
-                        entity=entity.name,
-                        key=value.key or self._unit_text(plan, i),
-                        collateral=value.collateral,
+                    self._bad_cell(
+                        i, value, label, entity.name, value.key or self._unit_text(plan, i)
                     )
                     if value.collateral:
                         skipped = True
@@ -686,15 +694,7 @@ class _Mapper:
             self._pending_path = node = self._row_node(entity, pending, present_names)
             node_key = "/".join(k for _, part in node for k in part) if node else None
             for _, value, label in pending:
-                self._problem(
-                    i,
-                    value.message,
-                    value.column or label,
-                    value.value,
-                    hint=value.hint,
-                    entity=entity.name,
-                    key=node_key or self._unit_text(plan, i),
-                )
+                self._bad_cell(i, value, label, entity.name, node_key or self._unit_text(plan, i))
             if missing_keys:
                 self._pending_path = None  # the row cannot be placed: its object goes
         result: bool | str = bad or (_SKIPPED if skipped else False)

@@ -17,7 +17,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -51,14 +51,13 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 
 
-def fit_name(name: str, reserve: int = 0) -> str:
-    """``name``, shortened when it is longer than NAME_MAX less ``reserve`` bytes (kept free for
-    a suffix such as a report's ``.result.csv``).
+def fit_name(name: str) -> str:
+    """``name``, shortened when it is longer than NAME_MAX bytes.
 
     The stem is cut and a short hash of the whole name put in, so that two long names that
     differ only at their end stay two names: ``<stem cut>~<8 hex><.ext>``.
     """
-    limit = NAME_MAX - reserve
+    limit = NAME_MAX
     if len(os.fsencode(name)) <= limit:
         return name
     stem, dot, ext = name.partition(".")
@@ -156,22 +155,24 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> None:
         fh.write(data)
 
 
-def unique_path(folder: Path, name: str, reserve: int = 0) -> Path:
-    """``folder/name``, or ``folder/stem-2.ext``, ``-3``... whichever does not exist yet.
+def unique_path(folder: Path, name: str, beside: Sequence[str] = ()) -> Path:
+    """``folder/name``, or ``folder/stem-2.ext``, ``-3``... whichever does not exist yet, nor
+    its companions ``name + suffix`` for each of ``beside`` (a report, an errors file).
 
-    Names longer than a file system allows are shortened (:func:`fit_name`), keeping
-    ``reserve`` bytes free for a suffix such as a report's ``.result.csv``.
+    Names longer than a file system allows are shortened (:func:`fit_name`).
     """
-    candidate = folder / fit_name(name, reserve)
-    if not candidate.exists():
-        return candidate
+
+    def free(candidate: Path) -> bool:
+        companions = (folder / fit_name(candidate.name + suffix) for suffix in beside)
+        return not candidate.exists() and not any(c.exists() for c in companions)
+
+    candidate = folder / fit_name(name)
     stem, dot, ext = name.partition(".")
     n = 2
-    while True:
-        candidate = folder / fit_name(f"{stem}-{n}{dot}{ext}", reserve)
-        if not candidate.exists():
-            return candidate
+    while not free(candidate):
+        candidate = folder / fit_name(f"{stem}-{n}{dot}{ext}")
         n += 1
+    return candidate
 
 
 def same_file(a: Path, b: Path) -> bool:

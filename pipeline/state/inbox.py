@@ -59,10 +59,6 @@ def readable_name(name: str) -> str:
     return name
 
 
-def is_utf8_name(name: str) -> bool:
-    return readable_name(name) == name
-
-
 def is_ignored(name: str) -> bool:
     lowered = name.lower()
     return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in IGNORED_PATTERNS)
